@@ -1,0 +1,81 @@
+package io.vortexfs.cli;
+
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code vortex} command. Usage errors print one line and exit 2; failures print one line and
+ * exit 1; no command ever shows a user a stack trace (run with {@code VORTEX_DEBUG=1} to log them).
+ */
+@Command(name = "vortex",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        description = "VortexFS: a distributed filesystem you mount as a drive.",
+        subcommands = {
+            UpCommand.class,
+            NodeCommand.class,
+            MountCommand.class,
+            UmountCommand.class,
+            StatusCommand.class,
+            VersionCommand.class,
+            CommandLine.HelpCommand.class
+        })
+public final class Main implements Runnable {
+    public static final int EXIT_FAILURE = 1;
+    public static final int EXIT_USAGE = 2;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (see 'vortex --help')");
+    }
+
+    public static void main(String[] args) {
+        Logging.configure(System.getenv("VORTEX_DEBUG") != null);
+        System.exit(run(args));
+    }
+
+    static int run(String... args) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setParameterExceptionHandler((ex, a) -> {
+            PrintWriter err = ex.getCommandLine().getErr();
+            String cmd = ex.getCommandLine().getCommandSpec().qualifiedName();
+            err.println("vortex: " + firstLine(ex.getMessage()) + " (see '" + cmd + " --help')");
+            return EXIT_USAGE;
+        });
+        cli.setExecutionExceptionHandler((ex, c, parsed) -> {
+            PrintWriter err = c.getErr();
+            if (ex instanceof UserError) {
+                err.println("vortex: " + firstLine(ex.getMessage()));
+            } else {
+                org.slf4j.LoggerFactory.getLogger(Main.class).debug("command failed", ex);
+                err.println("vortex: unexpected error: " + firstLine(String.valueOf(ex)));
+            }
+            return EXIT_FAILURE;
+        });
+        return cli.execute(args);
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) {
+            return "";
+        }
+        int nl = s.indexOf('\n');
+        return (nl < 0 ? s : s.substring(0, nl)).trim();
+    }
+
+    static String version() {
+        String v = Main.class.getPackage().getImplementationVersion();
+        return v == null ? "0.1.0-SNAPSHOT" : v;
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"vortex " + version() + " (Java " + System.getProperty("java.version") + ")"};
+        }
+    }
+}

@@ -1,0 +1,39 @@
+package io.vortexfs.cli;
+
+import io.vortexfs.mount.client.ClientConfig;
+import io.vortexfs.mount.fs.MountConfig;
+import java.time.Duration;
+import picocli.CommandLine.Option;
+
+/** The options of a mount, shared by `vortex mount` and `vortex up`. */
+final class MountOptions {
+    @Option(names = "--chunk-size", paramLabel = "SIZE", converter = Units.SizeConverter.class,
+            description = "Chunk size of new files, 4KiB to 64MiB (default 4MiB).")
+    long chunkSize = MountConfig.DEFAULT_CHUNK_SIZE;
+
+    @Option(names = "--attr-timeout", paramLabel = "DURATION", converter = Units.DurationConverter.class,
+            description = "How long attributes and names are cached (default 1s).")
+    Duration attrTimeout = Duration.ofSeconds(1);
+
+    @Option(names = "--timeout", paramLabel = "DURATION", converter = Units.DurationConverter.class,
+            description = "Deadline of each request to a node (default 30s).")
+    Duration timeout = ClientConfig.DEFAULT.requestTimeout();
+
+    MountConfig mountConfig() {
+        if (chunkSize < MountConfig.MIN_CHUNK_SIZE || chunkSize > MountConfig.MAX_CHUNK_SIZE) {
+            throw new UserError("--chunk-size must be between 4KiB and 64MiB: " + Units.humanBytes(chunkSize));
+        }
+        if (attrTimeout.toSeconds() > 60) {
+            throw new UserError("--attr-timeout must be at most 60s");
+        }
+        MountConfig d = MountConfig.withChunkSize((int) chunkSize);
+        return new MountConfig(d.chunkSize(), d.maxDirtyChunksPerFile(), d.dirtyBudgetBytes(), d.cachedChunks(), attrTimeout);
+    }
+
+    ClientConfig clientConfig() {
+        if (timeout.isZero() || timeout.isNegative()) {
+            throw new UserError("--timeout must be positive");
+        }
+        return new ClientConfig(timeout, ClientConfig.DEFAULT.connectTimeout(), ClientConfig.DEFAULT.maxInFlightPerNode());
+    }
+}

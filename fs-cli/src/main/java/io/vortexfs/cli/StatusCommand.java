@@ -1,0 +1,71 @@
+package io.vortexfs.cli;
+
+import io.vortexfs.mount.client.ClientConfig;
+import io.vortexfs.mount.client.ClusterClient;
+import io.vortexfs.protocol.FsException;
+import io.vortexfs.protocol.MemberInfo;
+import io.vortexfs.protocol.Response;
+import io.vortexfs.protocol.rpc.HostPort;
+import java.util.List;
+import java.util.Locale;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "status", mixinStandardHelpOptions = true, description = "Show the cluster's members and what each stores.")
+final class StatusCommand implements Runnable {
+    @Option(names = "--cluster", required = true, paramLabel = "HOST:PORT[,HOST:PORT...]",
+            converter = Units.HostPortsConverter.class, description = "Any node(s) of the cluster.")
+    List<HostPort> cluster;
+
+    @Option(names = "--json", description = "Print JSON instead of a table.")
+    boolean json;
+
+    @Override
+    public void run() {
+        ClientConfig cfg = new ClientConfig(java.time.Duration.ofSeconds(10), java.time.Duration.ofSeconds(3), 16);
+        try (ClusterClient client = ClusterClient.connect(cluster, cfg, "status")) {
+            Response.ClusterView view = client.view();
+            StringBuilder out = new StringBuilder();
+            if (json) {
+                out.append("{\"clusterId\":\"").append(view.clusterId()).append("\",\"topology\":\"")
+                        .append(view.topology()).append("\",\"replicas\":").append(view.replicas()).append(",\"members\":[");
+            } else {
+                out.append(String.format(Locale.ROOT, "cluster %s  topology %s  replicas %d%n", view.clusterId(),
+                        view.topology(), view.replicas()));
+                out.append(String.format(Locale.ROOT, "%-38s %-22s %-8s %10s %12s %10s%n", "NODE", "ADDRESS", "STATE",
+                        "CHUNKS", "BYTES", "META KEYS"));
+            }
+            boolean first = true;
+            for (MemberInfo m : view.members()) {
+                Response.NodeStats s = null;
+                try {
+                    s = client.nodeStats(m);
+                } catch (FsException e) {
+                    // Shown as unknown below.
+                }
+                if (json) {
+                    out.append(first ? "" : ",").append("{\"nodeId\":\"").append(m.nodeId()).append("\",\"address\":\"")
+                            .append(m.address()).append("\",\"state\":\"").append(m.state()).append("\",\"generation\":")
+                            .append(m.generation());
+                    if (s != null) {
+                        out.append(",\"chunks\":").append(s.chunkCount()).append(",\"bytes\":").append(s.chunkBytes())
+                                .append(",\"metadataKeys\":").append(s.metadataKeys());
+                    }
+                    out.append('}');
+                } else {
+                    out.append(String.format(Locale.ROOT, "%-38s %-22s %-8s %10s %12s %10s%n", m.nodeId(), m.address(),
+                            m.state(), s == null ? "?" : Long.toString(s.chunkCount()),
+                            s == null ? "?" : Units.humanBytes(s.chunkBytes()),
+                            s == null ? "?" : Long.toString(s.metadataKeys())));
+                }
+                first = false;
+            }
+            if (json) {
+                out.append("]}");
+            }
+            System.out.println(out.toString().stripTrailing());
+        } catch (FsException e) {
+            throw new UserError(e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,26 @@
+package io.vortexfs.mount.client;
+
+import java.time.Duration;
+
+/**
+ * How a client talks to the cluster.
+ *
+ * @param requestTimeout deadline of every request; a FUSE call never waits longer than this per request
+ * @param connectTimeout deadline of opening a connection to a node
+ * @param maxInFlightPerNode requests outstanding to one node before callers wait for a slot
+ */
+public record ClientConfig(Duration requestTimeout, Duration connectTimeout, int maxInFlightPerNode) {
+    public static final ClientConfig DEFAULT = new ClientConfig(Duration.ofSeconds(30), Duration.ofSeconds(5), 256);
+
+    public ClientConfig {
+        if (requestTimeout.isNegative() || requestTimeout.isZero()) {
+            throw new IllegalArgumentException("requestTimeout must be positive: " + requestTimeout);
+        }
+        if (connectTimeout.isNegative() || connectTimeout.isZero()) {
+            throw new IllegalArgumentException("connectTimeout must be positive: " + connectTimeout);
+        }
+        if (maxInFlightPerNode <= 0) {
+            throw new IllegalArgumentException("maxInFlightPerNode <= 0: " + maxInFlightPerNode);
+        }
+    }
+}

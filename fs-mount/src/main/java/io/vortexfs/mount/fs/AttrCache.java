@@ -1,0 +1,68 @@
+package io.vortexfs.mount.fs;
+
+import io.vortexfs.protocol.Attr;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Short-lived memory of attributes by inode and of names by (parent, name). Entries are trusted for
+ * the attribute timeout; this mount's own changes replace or drop them at once, so it never sees its
+ * own changes stale. Bounded: past {@code maxEntries} the whole cache starts over.
+ */
+final class AttrCache {
+    private record Timed<T>(T value, long expiresAt) {
+    }
+
+    private record Name(long parent, String name) {
+    }
+
+    private final long ttlNanos;
+    private final int maxEntries;
+    private final Map<Long, Timed<Attr>> attrs = new ConcurrentHashMap<>();
+    private final Map<Name, Timed<Long>> names = new ConcurrentHashMap<>();
+
+    AttrCache(Duration ttl, int maxEntries) {
+        this.ttlNanos = ttl.toNanos();
+        this.maxEntries = maxEntries;
+    }
+
+    Attr attr(long ino) {
+        Timed<Attr> t = attrs.get(ino);
+        return t != null && t.expiresAt - System.nanoTime() > 0 ? t.value : null;
+    }
+
+    Long child(long parent, String name) {
+        Timed<Long> t = names.get(new Name(parent, name));
+        return t != null && t.expiresAt - System.nanoTime() > 0 ? t.value : null;
+    }
+
+    void put(Attr a) {
+        if (ttlNanos == 0) {
+            return;
+        }
+        if (attrs.size() >= maxEntries) {
+            attrs.clear();
+        }
+        attrs.put(a.ino(), new Timed<>(a, System.nanoTime() + ttlNanos));
+    }
+
+    void putChild(long parent, String name, Attr child) {
+        if (ttlNanos == 0) {
+            return;
+        }
+        if (names.size() >= maxEntries) {
+            names.clear();
+        }
+        names.put(new Name(parent, name), new Timed<>(child.ino(), System.nanoTime() + ttlNanos));
+        put(child);
+    }
+
+    void forget(long ino) {
+        attrs.remove(ino);
+    }
+
+    void forgetChild(long parent, String name) {
+        names.remove(new Name(parent, name));
+    }
+}

@@ -1,0 +1,45 @@
+package io.vortexfs.mount.fs;
+
+import java.time.Duration;
+
+/**
+ * How a mount caches and buffers.
+ *
+ * @param chunkSize        bytes per chunk of files this mount creates (existing files keep theirs)
+ * @param maxDirtyChunksPerFile chunks one open file may buffer before the oldest is uploaded
+ * @param dirtyBudgetBytes bytes of unwritten data the whole mount may hold at once
+ * @param cachedChunks     chunks kept in the read cache
+ * @param attrTimeout      how long a cached attribute or name lookup is trusted
+ */
+public record MountConfig(int chunkSize, int maxDirtyChunksPerFile, long dirtyBudgetBytes, int cachedChunks,
+        Duration attrTimeout) {
+    public static final int DEFAULT_CHUNK_SIZE = 4 << 20;
+    public static final int MIN_CHUNK_SIZE = 4 << 10;
+    public static final int MAX_CHUNK_SIZE = 64 << 20;
+
+    public MountConfig {
+        if (chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE) {
+            throw new IllegalArgumentException("chunk size must be between 4 KiB and 64 MiB: " + chunkSize);
+        }
+        if (maxDirtyChunksPerFile < 1) {
+            throw new IllegalArgumentException("maxDirtyChunksPerFile < 1: " + maxDirtyChunksPerFile);
+        }
+        if (dirtyBudgetBytes < (long) chunkSize * maxDirtyChunksPerFile) {
+            throw new IllegalArgumentException("the dirty budget must hold at least one file's dirty chunks");
+        }
+        if (cachedChunks < 1) {
+            throw new IllegalArgumentException("cachedChunks < 1: " + cachedChunks);
+        }
+        if (attrTimeout.isNegative()) {
+            throw new IllegalArgumentException("attrTimeout < 0: " + attrTimeout);
+        }
+    }
+
+    public static MountConfig withChunkSize(int chunkSize) {
+        return new MountConfig(chunkSize, 2, Math.max(64L << 20, 4L * chunkSize), 8, Duration.ofSeconds(1));
+    }
+
+    public static MountConfig defaults() {
+        return withChunkSize(DEFAULT_CHUNK_SIZE);
+    }
+}

@@ -1,0 +1,472 @@
+package io.vortexfs.mount.fs;
+
+import io.vortexfs.mount.client.ClusterClient;
+import io.vortexfs.protocol.Attr;
+import io.vortexfs.protocol.DirEntry;
+import io.vortexfs.protocol.ErrorCode;
+import io.vortexfs.protocol.FileType;
+import io.vortexfs.protocol.FsException;
+import io.vortexfs.protocol.Names;
+import io.vortexfs.protocol.Request;
+import io.vortexfs.protocol.Response;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The filesystem as the mount serves it: POSIX-shaped operations on paths, turned into requests to
+ * the cluster. Knows nothing of FUSE; every failure is an {@link FsException} whose code the adapter
+ * maps to an errno. Thread-safe: FUSE calls arrive on many threads at once.
+ *
+ * <p>Paths are resolved one name at a time from the root, through a short-lived cache of lookups.
+ * Open regular files are kept in a table of handles ({@code fh}), each pointing at the one
+ * {@link OpenFile} of its inode in this mount.
+ */
+public final class VortexFileSystem implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(VortexFileSystem.class);
+
+    public static final long ROOT = 1;
+    /** Directory sizes as ext4 shows them, for tools that expect a block. */
+    private static final long DIRECTORY_SIZE = 4096;
+
+    private final ClusterClient client;
+    private final MountConfig config;
+    private final AttrCache cache;
+    private final ChunkCache chunks;
+    private final DirtyBudget budget;
+    private final Map<Long, OpenFile> handles = new ConcurrentHashMap<>();
+    private final Map<Long, OpenFile> openByIno = new HashMap<>();
+    private final AtomicLong nextHandle = new AtomicLong(1);
+
+    public VortexFileSystem(ClusterClient client, MountConfig config) {
+        this.client = client;
+        this.config = config;
+        this.cache = new AttrCache(config.attrTimeout(), 100_000);
+        this.chunks = new ChunkCache(client, config.cachedChunks());
+        this.budget = new DirtyBudget(config.dirtyBudgetBytes());
+    }
+
+    // ---- names ----
+
+    /** The attributes of the inode a path names, as stat should show them. */
+    public Attr getattr(String path) throws FsException {
+        return visible(resolve(path));
+    }
+
+    public Attr fgetattr(long fh) throws FsException {
+        OpenFile f = handle(fh);
+        Attr a = cache.attr(f.ino());
+        if (a == null) {
+            a = client.getAttr(f.ino());
+            cache.put(a);
+        }
+        return visible(a);
+    }
+
+    public List<DirEntry> readdir(String path) throws FsException {
+        Attr dir = resolve(path);
+        if (!dir.isDirectory()) {
+            throw new FsException(ErrorCode.NOT_DIRECTORY, path + " is not a directory");
+        }
+        List<DirEntry> entries = client.readDir(dir.ino());
+        List<DirEntry> out = new ArrayList<>(entries.size());
+        for (DirEntry e : entries) {
+            cache.putChild(dir.ino(), e.name(), e.attr());
+            out.add(new DirEntry(e.name(), visible(e.attr())));
+        }
+        return out;
+    }
+
+    public Attr mkdir(String path, int mode, int uid, int gid) throws FsException {
+        return make(path, FileType.S_IFDIR | (mode & FileType.PERMISSION_BITS), uid, gid, null);
+    }
+
+    public Attr mknod(String path, int mode, int uid, int gid) throws FsException {
+        int type = mode & FileType.S_IFMT;
+        if (type != FileType.S_IFREG && type != FileType.S_IFIFO && type != 0) {
+            throw new FsException(ErrorCode.PERMISSION, "only regular files and FIFOs can be made here");
+        }
+        return make(path, (type == 0 ? FileType.S_IFREG : type) | (mode & FileType.PERMISSION_BITS), uid, gid, null);
+    }
+
+    public Attr symlink(String target, String linkPath, int uid, int gid) throws FsException {
+        if (target.isEmpty() || target.getBytes(StandardCharsets.UTF_8).length > 4095) {
+            throw new FsException(target.isEmpty() ? ErrorCode.NOT_FOUND : ErrorCode.NAME_TOO_LONG, "bad symlink target");
+        }
+        return make(linkPath, FileType.S_IFLNK | 0777, uid, gid, target);
+    }
+
+    public String readlink(String path) throws FsException {
+        Attr a = resolve(path);
+        if (!a.isSymlink()) {
+            throw new FsException(ErrorCode.INVALID, path + " is not a symbolic link");
+        }
+        return a.linkTarget();
+    }
+
+    public void unlink(String path) throws FsException {
+        removeName(path, false);
+    }
+
+    public void rmdir(String path) throws FsException {
+        removeName(path, true);
+    }
+
+    public void rename(String from, String to) throws FsException {
+        Parent src = parentOf(from);
+        Parent dst = parentOf(to);
+        client.rename(src.dir.ino(), src.name, dst.dir.ino(), dst.name);
+        forgetName(src);
+        forgetName(dst);
+    }
+
+    public void link(String existing, String newPath) throws FsException {
+        Attr target = resolve(existing);
+        Parent dst = parentOf(newPath);
+        Attr a = client.link(target.ino(), dst.dir.ino(), dst.name);
+        cache.forget(dst.dir.ino());
+        cache.putChild(dst.dir.ino(), dst.name, a);
+    }
+
+    // ---- attributes ----
+
+    public Attr chmod(String path, int mode) throws FsException {
+        return setattr(resolve(path).ino(), new SetAttrBuilder().mode(mode));
+    }
+
+    /** Changes owner and/or group; -1 leaves one as it is. */
+    public Attr chown(String path, int uid, int gid) throws FsException {
+        SetAttrBuilder b = new SetAttrBuilder();
+        if (uid != -1) {
+            b.uid(uid);
+        }
+        if (gid != -1) {
+            b.gid(gid);
+        }
+        return setattr(resolve(path).ino(), b);
+    }
+
+    /** Sets times in nanoseconds; null leaves one as it is. */
+    public Attr utimens(String path, Long atimeNs, Long mtimeNs) throws FsException {
+        SetAttrBuilder b = new SetAttrBuilder();
+        if (atimeNs != null) {
+            b.atime(atimeNs);
+        }
+        if (mtimeNs != null) {
+            b.mtime(mtimeNs);
+        }
+        return setattr(resolve(path).ino(), b);
+    }
+
+    public void truncate(String path, long size) throws FsException {
+        truncateInode(resolve(path), size);
+    }
+
+    public void ftruncate(long fh, long size) throws FsException {
+        OpenFile f = handle(fh);
+        truncateInode(client.getAttr(f.ino()), size);
+    }
+
+    private void truncateInode(Attr a, long size) throws FsException {
+        if (size < 0) {
+            throw new FsException(ErrorCode.INVALID, "negative size");
+        }
+        if (a.isDirectory()) {
+            throw new FsException(ErrorCode.IS_DIRECTORY, "cannot truncate a directory");
+        }
+        OpenFile open;
+        synchronized (openByIno) {
+            open = openByIno.get(a.ino());
+        }
+        Attr updated = open != null
+                ? open.truncate(size)
+                : client.setAttr(new Request.SetAttr(a.ino(), Request.SetAttr.SET_SIZE, 0, 0, 0, size, 0, 0));
+        cache.put(updated);
+    }
+
+    public Response.FsStats statfs() throws FsException {
+        return client.statFs();
+    }
+
+    // ---- open files ----
+
+    /** Creates and opens a regular file; an existing file is opened unless {@code exclusive}. */
+    public long create(String path, int mode, int uid, int gid, boolean exclusive) throws FsException {
+        Parent p = parentOf(path);
+        Attr a;
+        try {
+            a = client.makeNode(new Request.MakeNode(p.dir.ino(), p.name, FileType.S_IFREG | (mode & FileType.PERMISSION_BITS),
+                    uid, gid, null, config.chunkSize()));
+            cache.forget(p.dir.ino());
+            cache.putChild(p.dir.ino(), p.name, a);
+        } catch (FsException e) {
+            if (e.code() != ErrorCode.EXISTS || exclusive) {
+                throw e;
+            }
+            return open(path);
+        }
+        return openInode(new Response.Layout(a, List.of()));
+    }
+
+    public long open(String path) throws FsException {
+        Attr a = resolve(path);
+        if (a.isDirectory()) {
+            throw new FsException(ErrorCode.IS_DIRECTORY, path + " is a directory");
+        }
+        if (!a.isRegular()) {
+            throw new FsException(ErrorCode.INVALID, path + " is not a regular file");
+        }
+        // Close-to-open: every open reads the layout afresh from the cluster.
+        Response.Layout layout = client.getLayout(a.ino());
+        cache.put(layout.attr());
+        return openInode(layout);
+    }
+
+    private long openInode(Response.Layout layout) {
+        OpenFile f;
+        synchronized (openByIno) {
+            f = openByIno.get(layout.attr().ino());
+            if (f == null) {
+                f = new OpenFile(layout, client, chunks, budget, config.maxDirtyChunksPerFile(),
+                        client.config().requestTimeout());
+                openByIno.put(f.ino(), f);
+            } else {
+                f.refresh(layout);
+            }
+            f.retain();
+        }
+        long fh = nextHandle.getAndIncrement();
+        handles.put(fh, f);
+        return fh;
+    }
+
+    public int read(long fh, long offset, byte[] dst, int length) throws FsException {
+        return handle(fh).read(offset, dst, length);
+    }
+
+    public void write(long fh, long offset, byte[] src, int length) throws FsException {
+        OpenFile f = handle(fh);
+        f.write(offset, src, length);
+        cache.forget(f.ino());
+    }
+
+    /** Saves what the handle's file has buffered (flush, fsync). */
+    public void flush(long fh) throws FsException {
+        OpenFile f = handle(fh);
+        f.flush();
+        cache.forget(f.ino());
+    }
+
+    /** Closes a handle, saving buffered data first; the file is forgotten with its last handle. */
+    public void release(long fh) throws FsException {
+        OpenFile f = handles.remove(fh);
+        if (f == null) {
+            throw new FsException(ErrorCode.INVALID, "unknown file handle " + fh);
+        }
+        try {
+            f.flush();
+        } finally {
+            synchronized (openByIno) {
+                if (f.releaseHandle()) {
+                    openByIno.remove(f.ino());
+                    if (!f.isClean()) {
+                        LOG.error("file {} closed with data that could not be saved", f.ino());
+                        f.discard();
+                    }
+                }
+            }
+            cache.forget(f.ino());
+        }
+    }
+
+    /** Saves every open file's buffered data; used before unmounting. */
+    public void flushAll() {
+        List<OpenFile> open;
+        synchronized (openByIno) {
+            open = new ArrayList<>(openByIno.values());
+        }
+        for (OpenFile f : open) {
+            try {
+                f.flush();
+            } catch (FsException e) {
+                LOG.error("saving file {} failed: {}", f.ino(), e.getMessage());
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        flushAll();
+    }
+
+    // ---- helpers ----
+
+    private OpenFile handle(long fh) throws FsException {
+        OpenFile f = handles.get(fh);
+        if (f == null) {
+            throw new FsException(ErrorCode.INVALID, "unknown file handle " + fh);
+        }
+        return f;
+    }
+
+    /** Applies what only this mount knows yet: the size of unsaved writes, and directory block size. */
+    private Attr visible(Attr a) {
+        if (a.isDirectory()) {
+            return a.withSize(DIRECTORY_SIZE);
+        }
+        if (a.isRegular()) {
+            OpenFile f;
+            synchronized (openByIno) {
+                f = openByIno.get(a.ino());
+            }
+            if (f != null) {
+                return a.withSize(f.size());
+            }
+        }
+        return a;
+    }
+
+    private Attr make(String path, int mode, int uid, int gid, String linkTarget) throws FsException {
+        Parent p = parentOf(path);
+        Attr a = client.makeNode(new Request.MakeNode(p.dir.ino(), p.name, mode, uid, gid, linkTarget,
+                FileType.isRegular(mode) ? config.chunkSize() : 0));
+        cache.forget(p.dir.ino());
+        cache.putChild(p.dir.ino(), p.name, a);
+        return a;
+    }
+
+    private void removeName(String path, boolean directory) throws FsException {
+        Parent p = parentOf(path);
+        Long child = cache.child(p.dir.ino(), p.name);
+        client.remove(p.dir.ino(), p.name, directory);
+        forgetName(p);
+        if (child != null) {
+            cache.forget(child);
+        }
+    }
+
+    private void forgetName(Parent p) {
+        Long child = cache.child(p.dir.ino(), p.name);
+        cache.forgetChild(p.dir.ino(), p.name);
+        cache.forget(p.dir.ino());
+        if (child != null) {
+            cache.forget(child);
+        }
+    }
+
+    private record Parent(Attr dir, String name) {
+    }
+
+    private Parent parentOf(String path) throws FsException {
+        String clean = normalize(path);
+        if (clean.equals("/")) {
+            throw new FsException(ErrorCode.INVALID, "the root has no parent");
+        }
+        int slash = clean.lastIndexOf('/');
+        String name = clean.substring(slash + 1);
+        Names.validate(name);
+        Attr dir = resolve(slash == 0 ? "/" : clean.substring(0, slash));
+        if (!dir.isDirectory()) {
+            throw new FsException(ErrorCode.NOT_DIRECTORY, clean.substring(0, Math.max(1, slash)) + " is not a directory");
+        }
+        return new Parent(dir, name);
+    }
+
+    private Attr resolve(String path) throws FsException {
+        String clean = normalize(path);
+        Attr cur = attrOf(ROOT);
+        if (clean.equals("/")) {
+            return cur;
+        }
+        for (String name : clean.substring(1).split("/")) {
+            if (!cur.isDirectory()) {
+                throw new FsException(ErrorCode.NOT_DIRECTORY, "a component of " + path + " is not a directory");
+            }
+            Names.validate(name);
+            Long child = cache.child(cur.ino(), name);
+            Attr next = child == null ? null : cache.attr(child);
+            if (next == null) {
+                next = client.lookup(cur.ino(), name);
+                cache.putChild(cur.ino(), name, next);
+            }
+            cur = next;
+        }
+        return cur;
+    }
+
+    private Attr attrOf(long ino) throws FsException {
+        Attr a = cache.attr(ino);
+        if (a == null) {
+            a = client.getAttr(ino);
+            cache.put(a);
+        }
+        return a;
+    }
+
+    private static String normalize(String path) throws FsException {
+        if (path == null || !path.startsWith("/")) {
+            throw new FsException(ErrorCode.INVALID, "path must be absolute: " + path);
+        }
+        String p = path;
+        while (p.length() > 1 && p.endsWith("/")) {
+            p = p.substring(0, p.length() - 1);
+        }
+        return p;
+    }
+
+    private Attr setattr(long ino, SetAttrBuilder b) throws FsException {
+        Attr a = client.setAttr(b.build(ino));
+        cache.put(a);
+        return a;
+    }
+
+    /** Collects the fields of a SetAttr request. */
+    private static final class SetAttrBuilder {
+        int valid;
+        int mode;
+        int uid;
+        int gid;
+        long atime;
+        long mtime;
+
+        SetAttrBuilder mode(int m) {
+            valid |= Request.SetAttr.SET_MODE;
+            mode = m;
+            return this;
+        }
+
+        SetAttrBuilder uid(int u) {
+            valid |= Request.SetAttr.SET_UID;
+            uid = u;
+            return this;
+        }
+
+        SetAttrBuilder gid(int g) {
+            valid |= Request.SetAttr.SET_GID;
+            gid = g;
+            return this;
+        }
+
+        SetAttrBuilder atime(long ns) {
+            valid |= Request.SetAttr.SET_ATIME;
+            atime = ns;
+            return this;
+        }
+
+        SetAttrBuilder mtime(long ns) {
+            valid |= Request.SetAttr.SET_MTIME;
+            mtime = ns;
+            return this;
+        }
+
+        Request.SetAttr build(long ino) {
+            return new Request.SetAttr(ino, valid, mode, uid, gid, 0, atime, mtime);
+        }
+    }
+}

@@ -1,0 +1,200 @@
+package io.vortexfs.node.chunks;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.vortexfs.protocol.ChunkId;
+import io.vortexfs.protocol.ErrorCode;
+import io.vortexfs.protocol.FsException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Content-addressed chunk files under {@code DIR/chunks}. A chunk named by the SHA-256 of its bytes
+ * lives at {@code chunks/<first two hex digits>/<64 hex digits>}; identical content is therefore
+ * stored once.
+ *
+ * <p>Invariants: a file under its final name always holds complete bytes that were fsynced before
+ * the rename, and the rename itself is made durable by an fsync of the directory; readers never see
+ * a partial chunk. Every read re-hashes the bytes and refuses a mismatch. File names are built only
+ * from a {@link ChunkId}'s hex digits, so nothing from the network can name a path outside the store.
+ */
+public final class ChunkStore {
+    private static final Logger LOG = LoggerFactory.getLogger(ChunkStore.class);
+
+    private final Path root;
+    private final Path tmp;
+    private final AtomicLong count = new AtomicLong();
+    private final AtomicLong bytes = new AtomicLong();
+
+    public ChunkStore(Path dataDir) throws IOException {
+        this.root = dataDir.resolve("chunks");
+        this.tmp = root.resolve("tmp");
+        Files.createDirectories(tmp);
+        clearTemporaries();
+        scan();
+    }
+
+    /** Chunks stored. */
+    public long count() {
+        return count.get();
+    }
+
+    /** Bytes of chunk content stored. */
+    public long bytes() {
+        return bytes.get();
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    public Path pathOf(ChunkId id) {
+        String hex = id.hex();
+        return root.resolve(hex.substring(0, 2)).resolve(hex);
+    }
+
+    public boolean contains(ChunkId id) {
+        return Files.exists(pathOf(id));
+    }
+
+    /**
+     * Stores the readable bytes of {@code data} as chunk {@code id}, after checking that they hash to
+     * it. Returns once the chunk is durable. Does not release {@code data}.
+     */
+    public void put(ChunkId id, ByteBuf data) throws FsException {
+        ChunkId actual = hash(data);
+        if (!actual.equals(id)) {
+            throw new FsException(ErrorCode.CORRUPT, "chunk bytes hash to " + actual + ", not " + id);
+        }
+        Path target = pathOf(id);
+        if (Files.exists(target)) {
+            return;
+        }
+        Path temp = tmp.resolve(UUID.randomUUID() + ".part");
+        try {
+            try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                ByteBuffer[] parts = data.nioBuffers(data.readerIndex(), data.readableBytes());
+                long left = data.readableBytes();
+                while (left > 0) {
+                    left -= ch.write(parts);
+                }
+                ch.force(true);
+            }
+            Path dir = target.getParent();
+            boolean newDir = !Files.isDirectory(dir);
+            Files.createDirectories(dir);
+            if (newDir) {
+                fsyncDirectory(root);
+            }
+            try {
+                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                throw new IOException("the data directory does not support atomic rename", e);
+            }
+            fsyncDirectory(dir);
+            count.incrementAndGet();
+            bytes.addAndGet(data.readableBytes());
+        } catch (IOException e) {
+            deleteQuietly(temp);
+            if (e.getMessage() != null && e.getMessage().contains("No space")) {
+                throw new FsException(ErrorCode.NO_SPACE, "no space left for chunk " + id, e);
+            }
+            throw new FsException(ErrorCode.IO, "storing chunk " + id + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Reads chunk {@code id} into a new buffer (the caller releases it), verifying its hash. */
+    public ByteBuf get(ChunkId id, ByteBufAllocator alloc) throws FsException {
+        Path path = pathOf(id);
+        ByteBuf buf = null;
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            long size = ch.size();
+            if (size > Integer.MAX_VALUE) {
+                throw new FsException(ErrorCode.CORRUPT, "chunk file " + id + " is too large: " + size);
+            }
+            buf = alloc.directBuffer((int) size);
+            long pos = 0;
+            while (pos < size) {
+                int n = buf.writeBytes(ch, pos, (int) (size - pos));
+                if (n < 0) {
+                    break;
+                }
+                pos += n;
+            }
+            ChunkId actual = hash(buf);
+            if (!actual.equals(id)) {
+                LOG.error("chunk {} is corrupt on disk (its bytes hash to {})", id, actual);
+                throw new FsException(ErrorCode.CORRUPT, "chunk " + id + " is corrupt on disk");
+            }
+            ByteBuf out = buf;
+            buf = null;
+            return out;
+        } catch (NoSuchFileException e) {
+            throw new FsException(ErrorCode.NOT_FOUND, "no chunk " + id);
+        } catch (IOException e) {
+            throw new FsException(ErrorCode.IO, "reading chunk " + id + " failed: " + e.getMessage(), e);
+        } finally {
+            if (buf != null) {
+                buf.release();
+            }
+        }
+    }
+
+    /** The SHA-256 of a buffer's readable bytes, without copying them. */
+    public static ChunkId hash(ByteBuf data) {
+        MessageDigest sha = ChunkId.sha256();
+        for (ByteBuffer b : data.nioBuffers(data.readerIndex(), data.readableBytes())) {
+            sha.update(b);
+        }
+        return ChunkId.ofDigest(sha.digest());
+    }
+
+    static void fsyncDirectory(Path dir) throws IOException {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        }
+    }
+
+    private void clearTemporaries() throws IOException {
+        try (DirectoryStream<Path> leftovers = Files.newDirectoryStream(tmp)) {
+            for (Path p : leftovers) {
+                deleteQuietly(p);
+            }
+        }
+    }
+
+    private void scan() throws IOException {
+        try (Stream<Path> files = Files.walk(root, 2)) {
+            files.filter(p -> !p.startsWith(tmp) && Files.isRegularFile(p)).forEach(p -> {
+                count.incrementAndGet();
+                try {
+                    bytes.addAndGet(Files.size(p));
+                } catch (IOException e) {
+                    LOG.warn("cannot size chunk file {}: {}", p, e.toString());
+                }
+            });
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException e) {
+            LOG.warn("cannot delete {}: {}", p, e.toString());
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package io.vortexfs.node.metadata;
+
+import io.vortexfs.protocol.Attr;
+import java.io.IOException;
+import org.mapdb.DataInput2;
+import org.mapdb.DataOutput2;
+import org.mapdb.Serializer;
+
+/**
+ * The on-disk form of an {@link Attr}: a format byte, then the fields in declaration order. Format 1
+ * is the first; a new field means a new format number, and old ones stay readable.
+ */
+final class AttrSerializer implements Serializer<Attr> {
+    private static final int FORMAT = 1;
+
+    @Override
+    public void serialize(DataOutput2 out, Attr a) throws IOException {
+        out.writeByte(FORMAT);
+        out.writeLong(a.ino());
+        out.writeInt(a.mode());
+        out.writeInt(a.nlink());
+        out.writeInt(a.uid());
+        out.writeInt(a.gid());
+        out.writeLong(a.size());
+        out.writeLong(a.atimeNs());
+        out.writeLong(a.mtimeNs());
+        out.writeLong(a.ctimeNs());
+        out.writeInt(a.chunkSize());
+        out.writeLong(a.parent());
+        out.writeBoolean(a.linkTarget() != null);
+        if (a.linkTarget() != null) {
+            out.writeUTF(a.linkTarget());
+        }
+        out.writeLong(a.version());
+    }
+
+    @Override
+    public Attr deserialize(DataInput2 in, int available) throws IOException {
+        int format = in.readByte();
+        if (format != FORMAT) {
+            throw new IOException("unknown inode record format " + format);
+        }
+        long ino = in.readLong();
+        int mode = in.readInt();
+        int nlink = in.readInt();
+        int uid = in.readInt();
+        int gid = in.readInt();
+        long size = in.readLong();
+        long atime = in.readLong();
+        long mtime = in.readLong();
+        long ctime = in.readLong();
+        int chunkSize = in.readInt();
+        long parent = in.readLong();
+        String target = in.readBoolean() ? in.readUTF() : null;
+        long version = in.readLong();
+        return new Attr(ino, mode, nlink, uid, gid, size, atime, mtime, ctime, chunkSize, parent, target, version);
+    }
+}

@@ -1,0 +1,477 @@
+package io.vortexfs.node.metadata;
+
+import io.vortexfs.protocol.Attr;
+import io.vortexfs.protocol.ChunkId;
+import io.vortexfs.protocol.ChunkRef;
+import io.vortexfs.protocol.ChunkSlot;
+import io.vortexfs.protocol.DirEntry;
+import io.vortexfs.protocol.ErrorCode;
+import io.vortexfs.protocol.FileType;
+import io.vortexfs.protocol.FsException;
+import io.vortexfs.protocol.Names;
+import io.vortexfs.protocol.Request;
+import io.vortexfs.protocol.Response;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.mapdb.BTreeMap;
+import org.mapdb.DB;
+import org.mapdb.DBMaker;
+import org.mapdb.HTreeMap;
+import org.mapdb.Serializer;
+import org.mapdb.serializer.SerializerArrayTuple;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The filesystem namespace kept by a node: inodes, directory entries and file layouts, in MapDB
+ * under {@code DIR/meta}. Every mutation runs in one MapDB transaction that is committed (and so
+ * made durable) before the call returns, or rolled back whole when it fails: an operation that
+ * touches several keys, such as a rename across directories, is never seen half-done.
+ *
+ * <p>Three maps:
+ * <ul>
+ *   <li>{@code inodes}: ino &rarr; {@link Attr}</li>
+ *   <li>{@code dirents}: (parent ino, name) &rarr; child ino, ordered, so a directory is a prefix range</li>
+ *   <li>{@code chunks}: (ino, chunk index) &rarr; chunk ref (32-byte id, 4-byte length); absent means hole</li>
+ * </ul>
+ * Directories keep their parent's ino in {@link Attr#parent()}, which makes the subtree check of a
+ * directory rename a walk up the tree.
+ */
+public final class MetadataStore implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(MetadataStore.class);
+
+    public static final long ROOT = 1;
+    private static final int MAX_LINKS = 65000;
+
+    private final DB db;
+    private final HTreeMap<Long, Attr> inodes;
+    private final BTreeMap<Object[], Long> dirents;
+    private final BTreeMap<Object[], byte[]> chunks;
+    private final Clock clock;
+    private final SecureRandom random = new SecureRandom();
+
+    private MetadataStore(DB db, Clock clock) {
+        this.db = db;
+        this.clock = clock;
+        this.inodes = db.hashMap("inodes", Serializer.LONG, new AttrSerializer()).createOrOpen();
+        this.dirents = db.treeMap("dirents")
+                .keySerializer(new SerializerArrayTuple(Serializer.LONG, Serializer.STRING))
+                .valueSerializer(Serializer.LONG)
+                .createOrOpen();
+        this.chunks = db.treeMap("chunks")
+                .keySerializer(new SerializerArrayTuple(Serializer.LONG, Serializer.LONG))
+                .valueSerializer(Serializer.BYTE_ARRAY)
+                .createOrOpen();
+    }
+
+    public static MetadataStore open(Path dataDir, Clock clock) throws IOException {
+        Path dir = dataDir.resolve("meta");
+        Files.createDirectories(dir);
+        DB db = DBMaker.fileDB(dir.resolve("metadata.db").toFile())
+                .fileChannelEnable()
+                .transactionEnable()
+                .make();
+        MetadataStore store = new MetadataStore(db, clock);
+        store.ensureRoot();
+        return store;
+    }
+
+    private synchronized void ensureRoot() {
+        if (!inodes.containsKey(ROOT)) {
+            long now = nowNs();
+            inodes.put(ROOT, new Attr(ROOT, FileType.S_IFDIR | 0755, 2, 0, 0, 0, now, now, now, 0, ROOT, null, 1));
+            db.commit();
+            LOG.info("created the root directory");
+        }
+    }
+
+    /** A transaction body; it may throw FsException to roll back with a user-facing error. */
+    private interface Mutation<T> {
+        T run() throws FsException;
+    }
+
+    private synchronized <T> T mutate(Mutation<T> body) throws FsException {
+        boolean done = false;
+        try {
+            T result = body.run();
+            db.commit();
+            done = true;
+            return result;
+        } finally {
+            if (!done) {
+                db.rollback();
+            }
+        }
+    }
+
+    public synchronized Attr getAttr(long ino) throws FsException {
+        Attr a = inodes.get(ino);
+        if (a == null) {
+            throw new FsException(ErrorCode.NOT_FOUND, "no inode " + ino);
+        }
+        return a;
+    }
+
+    public synchronized Attr lookup(long parent, String name) throws FsException {
+        directory(parent);
+        Long child = dirents.get(key(parent, name));
+        if (child == null) {
+            throw new FsException(ErrorCode.NOT_FOUND, "no entry '" + name + "' in " + parent);
+        }
+        return getAttr(child);
+    }
+
+    public synchronized List<DirEntry> readDir(long ino) throws FsException {
+        directory(ino);
+        List<DirEntry> out = new ArrayList<>();
+        for (Map.Entry<Object[], Long> e : dirents.prefixSubMap(new Object[] {ino}).entrySet()) {
+            Attr child = inodes.get(e.getValue());
+            if (child == null) {
+                LOG.warn("directory {} names '{}' -> {}, which does not exist", ino, e.getKey()[1], e.getValue());
+                continue;
+            }
+            out.add(new DirEntry((String) e.getKey()[1], child));
+        }
+        return out;
+    }
+
+    public Attr makeNode(Request.MakeNode r) throws FsException {
+        Names.validate(r.name());
+        return mutate(() -> {
+            Attr parent = directory(r.parent());
+            if (dirents.containsKey(key(r.parent(), r.name()))) {
+                throw new FsException(ErrorCode.EXISTS, "'" + r.name() + "' exists");
+            }
+            long now = nowNs();
+            long ino = newIno();
+            boolean dir = FileType.isDirectory(r.mode());
+            int mode = r.mode();
+            int gid = r.gid();
+            // A setgid directory hands its group down, and its setgid bit to subdirectories, as ext4 does.
+            if ((parent.mode() & 02000) != 0) {
+                gid = parent.gid();
+                if (dir) {
+                    mode |= 02000;
+                }
+            }
+            long size = r.linkTarget() == null ? 0 : r.linkTarget().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            Attr attr = new Attr(ino, mode, dir ? 2 : 1, r.uid(), gid, size, now, now, now,
+                    FileType.isRegular(mode) ? r.chunkSize() : 0, dir ? r.parent() : 0, r.linkTarget(), 1);
+            inodes.put(ino, attr);
+            dirents.put(key(r.parent(), r.name()), ino);
+            touchDirectory(parent, dir ? 1 : 0, now);
+            return attr;
+        });
+    }
+
+    public Attr link(long ino, long newParent, String newName) throws FsException {
+        Names.validate(newName);
+        return mutate(() -> {
+            Attr target = getAttr(ino);
+            if (target.isDirectory()) {
+                throw new FsException(ErrorCode.PERMISSION, "hard links to directories are not allowed");
+            }
+            if (target.nlink() >= MAX_LINKS) {
+                throw new FsException(ErrorCode.TOO_MANY_LINKS, "too many links to " + ino);
+            }
+            Attr parent = directory(newParent);
+            if (dirents.containsKey(key(newParent, newName))) {
+                throw new FsException(ErrorCode.EXISTS, "'" + newName + "' exists");
+            }
+            long now = nowNs();
+            dirents.put(key(newParent, newName), ino);
+            Attr linked = changed(target, target.mode(), target.nlink() + 1, target.uid(), target.gid(), target.size(),
+                    target.atimeNs(), target.mtimeNs(), now, target.parent());
+            inodes.put(ino, linked);
+            touchDirectory(parent, 0, now);
+            return linked;
+        });
+    }
+
+    public void remove(long parentIno, String name, boolean directory) throws FsException {
+        Names.validate(name);
+        mutate(() -> {
+            Attr parent = directory(parentIno);
+            Long childIno = dirents.get(key(parentIno, name));
+            if (childIno == null) {
+                throw new FsException(ErrorCode.NOT_FOUND, "no entry '" + name + "'");
+            }
+            Attr child = getAttr(childIno);
+            long now = nowNs();
+            if (directory) {
+                if (!child.isDirectory()) {
+                    throw new FsException(ErrorCode.NOT_DIRECTORY, "'" + name + "' is not a directory");
+                }
+                if (!isEmpty(childIno)) {
+                    throw new FsException(ErrorCode.NOT_EMPTY, "directory '" + name + "' is not empty");
+                }
+            } else if (child.isDirectory()) {
+                throw new FsException(ErrorCode.IS_DIRECTORY, "'" + name + "' is a directory");
+            }
+            dirents.remove(key(parentIno, name));
+            dropLink(child, now);
+            touchDirectory(parent, child.isDirectory() ? -1 : 0, now);
+            return null;
+        });
+    }
+
+    public void rename(long srcParentIno, String srcName, long dstParentIno, String dstName) throws FsException {
+        Names.validate(srcName);
+        Names.validate(dstName);
+        mutate(() -> {
+            directory(srcParentIno);
+            directory(dstParentIno);
+            Long srcIno = dirents.get(key(srcParentIno, srcName));
+            if (srcIno == null) {
+                throw new FsException(ErrorCode.NOT_FOUND, "no entry '" + srcName + "'");
+            }
+            Attr src = getAttr(srcIno);
+            Long dstIno = dirents.get(key(dstParentIno, dstName));
+            if (dstIno != null && dstIno.longValue() == srcIno.longValue()) {
+                return null; // Both names are links to one inode: POSIX says do nothing.
+            }
+            if (src.isDirectory() && isAncestorOrSelf(srcIno, dstParentIno)) {
+                throw new FsException(ErrorCode.INVALID, "cannot move a directory into itself");
+            }
+            long now = nowNs();
+            if (dstIno != null) {
+                Attr dst = getAttr(dstIno);
+                if (src.isDirectory() && !dst.isDirectory()) {
+                    throw new FsException(ErrorCode.NOT_DIRECTORY, "'" + dstName + "' is not a directory");
+                }
+                if (!src.isDirectory() && dst.isDirectory()) {
+                    throw new FsException(ErrorCode.IS_DIRECTORY, "'" + dstName + "' is a directory");
+                }
+                if (dst.isDirectory() && !isEmpty(dstIno)) {
+                    throw new FsException(ErrorCode.NOT_EMPTY, "directory '" + dstName + "' is not empty");
+                }
+                dropLink(dst, now);
+                if (dst.isDirectory()) {
+                    touchDirectory(getAttr(dstParentIno), -1, now);
+                }
+            }
+            dirents.remove(key(srcParentIno, srcName));
+            dirents.put(key(dstParentIno, dstName), srcIno);
+            int moved = src.isDirectory() && srcParentIno != dstParentIno ? 1 : 0;
+            touchDirectory(getAttr(srcParentIno), -moved, now);
+            if (dstParentIno != srcParentIno) {
+                touchDirectory(getAttr(dstParentIno), moved, now);
+            }
+            Attr current = getAttr(srcIno);
+            inodes.put(srcIno, changed(current, current.mode(), current.nlink(), current.uid(), current.gid(),
+                    current.size(), current.atimeNs(), current.mtimeNs(), now,
+                    current.isDirectory() ? dstParentIno : current.parent()));
+            return null;
+        });
+    }
+
+    public Attr setAttr(Request.SetAttr r) throws FsException {
+        return mutate(() -> {
+            Attr a = getAttr(r.ino());
+            long now = nowNs();
+            int mode = a.mode();
+            int uid = a.uid();
+            int gid = a.gid();
+            long size = a.size();
+            long atime = a.atimeNs();
+            long mtime = a.mtimeNs();
+            if ((r.valid() & Request.SetAttr.SET_MODE) != 0) {
+                mode = (a.mode() & FileType.S_IFMT) | (r.mode() & FileType.PERMISSION_BITS);
+            }
+            if ((r.valid() & Request.SetAttr.SET_UID) != 0) {
+                uid = r.uid();
+            }
+            if ((r.valid() & Request.SetAttr.SET_GID) != 0) {
+                gid = r.gid();
+            }
+            if ((r.valid() & Request.SetAttr.SET_SIZE) != 0) {
+                if (a.isDirectory()) {
+                    throw new FsException(ErrorCode.IS_DIRECTORY, "cannot truncate a directory");
+                }
+                if (!a.isRegular()) {
+                    throw new FsException(ErrorCode.INVALID, "cannot truncate this file type");
+                }
+                if (r.size() < a.size()) {
+                    cutLayout(a, r.size());
+                }
+                size = r.size();
+                mtime = now;
+            }
+            if ((r.valid() & Request.SetAttr.SET_ATIME) != 0) {
+                atime = r.atimeNs();
+            }
+            if ((r.valid() & Request.SetAttr.SET_MTIME) != 0) {
+                mtime = r.mtimeNs();
+            }
+            Attr updated = changed(a, mode, a.nlink(), uid, gid, size, atime, mtime, now, a.parent());
+            inodes.put(a.ino(), updated);
+            return updated;
+        });
+    }
+
+    /** The file's attributes and its stored slots in index order, read together. */
+    public synchronized Response.Layout getLayout(long ino) throws FsException {
+        Attr a = getAttr(ino);
+        if (!a.isRegular()) {
+            throw new FsException(a.isDirectory() ? ErrorCode.IS_DIRECTORY : ErrorCode.INVALID, "not a regular file");
+        }
+        List<ChunkSlot> out = new ArrayList<>();
+        for (Map.Entry<Object[], byte[]> e : chunks.prefixSubMap(new Object[] {ino}).entrySet()) {
+            out.add(new ChunkSlot((Long) e.getKey()[1], decodeRef(e.getValue())));
+        }
+        return new Response.Layout(a, out);
+    }
+
+    public Attr commitWrite(Request.CommitWrite r) throws FsException {
+        return mutate(() -> {
+            Attr a = getAttr(r.ino());
+            if (!a.isRegular()) {
+                throw new FsException(a.isDirectory() ? ErrorCode.IS_DIRECTORY : ErrorCode.INVALID, "not a regular file");
+            }
+            for (ChunkSlot slot : r.slots()) {
+                if (slot.ref() == null) {
+                    chunks.remove(chunkKey(r.ino(), slot.index()));
+                } else {
+                    if (slot.ref().length() > a.chunkSize()) {
+                        throw new FsException(ErrorCode.INVALID, "slot longer than the file's chunk size");
+                    }
+                    chunks.put(chunkKey(r.ino(), slot.index()), encodeRef(slot.ref()));
+                }
+            }
+            long now = nowNs();
+            long mtime = Math.max(r.mtimeNs(), a.mtimeNs());
+            Attr updated = changed(a, a.mode(), a.nlink(), a.uid(), a.gid(), Math.max(a.size(), r.minSize()),
+                    a.atimeNs(), mtime, Math.max(now, mtime), a.parent());
+            inodes.put(a.ino(), updated);
+            return updated;
+        });
+    }
+
+    public synchronized long inodeCount() {
+        return inodes.size();
+    }
+
+    public synchronized long keyCount() {
+        return (long) inodes.size() + dirents.size() + chunks.size();
+    }
+
+    @Override
+    public synchronized void close() {
+        if (!db.isClosed()) {
+            db.close();
+        }
+    }
+
+    // ---- helpers; all run under the store's monitor ----
+
+    private Attr directory(long ino) throws FsException {
+        Attr a = getAttr(ino);
+        if (!a.isDirectory()) {
+            throw new FsException(ErrorCode.NOT_DIRECTORY, "inode " + ino + " is not a directory");
+        }
+        return a;
+    }
+
+    private boolean isEmpty(long dirIno) {
+        return dirents.prefixSubMap(new Object[] {dirIno}).isEmpty();
+    }
+
+    /** True when {@code ino} is {@code dirIno} or one of its ancestors. */
+    private boolean isAncestorOrSelf(long ino, long dirIno) throws FsException {
+        long cur = dirIno;
+        for (int depth = 0; depth < 100_000; depth++) {
+            if (cur == ino) {
+                return true;
+            }
+            if (cur == ROOT) {
+                return false;
+            }
+            cur = getAttr(cur).parent();
+        }
+        throw new FsException(ErrorCode.IO, "directory parent chain does not reach the root");
+    }
+
+    private void touchDirectory(Attr dir, int nlinkDelta, long now) {
+        inodes.put(dir.ino(), changed(dir, dir.mode(), dir.nlink() + nlinkDelta, dir.uid(), dir.gid(), dir.size(),
+                dir.atimeNs(), now, now, dir.parent()));
+    }
+
+    /** Takes one name away from an inode; the last one frees the inode and its layout. */
+    private void dropLink(Attr a, long now) {
+        int left = a.isDirectory() ? 0 : a.nlink() - 1;
+        if (left <= 0) {
+            inodes.remove(a.ino());
+            chunks.prefixSubMap(new Object[] {a.ino()}).clear();
+        } else {
+            inodes.put(a.ino(), changed(a, a.mode(), left, a.uid(), a.gid(), a.size(), a.atimeNs(), a.mtimeNs(), now,
+                    a.parent()));
+        }
+    }
+
+    /** Drops every slot past {@code size} and shortens the one it falls in. */
+    private void cutLayout(Attr a, long size) {
+        long cs = a.chunkSize();
+        long firstGone = (size + cs - 1) / cs;
+        chunks.tailMap(chunkKey(a.ino(), firstGone), true).headMap(chunkKey(a.ino(), Long.MAX_VALUE), true).clear();
+        if (size % cs != 0) {
+            long last = size / cs;
+            byte[] raw = chunks.get(chunkKey(a.ino(), last));
+            if (raw != null) {
+                ChunkRef ref = decodeRef(raw);
+                int keep = (int) (size - last * cs);
+                if (ref.length() > keep) {
+                    chunks.put(chunkKey(a.ino(), last), encodeRef(new ChunkRef(ref.id(), keep)));
+                }
+            }
+        }
+    }
+
+    private static Attr changed(Attr a, int mode, int nlink, int uid, int gid, long size, long atime, long mtime,
+            long ctime, long parent) {
+        return new Attr(a.ino(), mode, nlink, uid, gid, size, atime, mtime, ctime, a.chunkSize(), parent,
+                a.linkTarget(), a.version() + 1);
+    }
+
+    private long newIno() {
+        // Random 63-bit numbers: any node can allocate without asking another, and a clash is checked.
+        while (true) {
+            long ino = random.nextLong() & Long.MAX_VALUE;
+            if (ino > ROOT && !inodes.containsKey(ino)) {
+                return ino;
+            }
+        }
+    }
+
+    private long nowNs() {
+        Instant now = clock.instant();
+        return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+    }
+
+    private static Object[] key(long parent, String name) {
+        return new Object[] {parent, name};
+    }
+
+    private static Object[] chunkKey(long ino, long index) {
+        return new Object[] {ino, index};
+    }
+
+    private static byte[] encodeRef(ChunkRef ref) {
+        return ByteBuffer.allocate(ChunkId.BYTES + 4).put(ref.id().toBytes()).putInt(ref.length()).array();
+    }
+
+    private static ChunkRef decodeRef(byte[] raw) {
+        ByteBuffer b = ByteBuffer.wrap(raw);
+        byte[] id = new byte[ChunkId.BYTES];
+        b.get(id);
+        return new ChunkRef(ChunkId.ofDigest(id), b.getInt());
+    }
+
+}

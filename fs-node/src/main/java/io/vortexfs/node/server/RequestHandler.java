@@ -1,0 +1,96 @@
+package io.vortexfs.node.server;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.vortexfs.protocol.ErrorCode;
+import io.vortexfs.protocol.Request;
+import io.vortexfs.protocol.Response;
+import io.vortexfs.protocol.rpc.ConnectionErrors;
+import io.vortexfs.protocol.rpc.Reply;
+import io.vortexfs.protocol.wire.CorruptFrameException;
+import io.vortexfs.protocol.wire.Envelope;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The last handler of a node connection. It hands each request to the worker pool (requests touch
+ * the disk, so they never run on the event loop) and writes the reply back. A connection with
+ * {@code maxInFlight} requests outstanding, or whose peer is not reading its replies, is not read
+ * from until that clears, so no client can make the node buffer without bound. One per channel.
+ */
+final class RequestHandler extends SimpleChannelInboundHandler<Envelope> {
+    private static final Logger LOG = LoggerFactory.getLogger(RequestHandler.class);
+
+    private final NodeService service;
+    private final Executor workers;
+    private final int maxInFlight;
+    private int inFlight; // only touched on this channel's event loop
+
+    RequestHandler(NodeService service, Executor workers, int maxInFlight) {
+        super(Envelope.class, false);
+        this.service = service;
+        this.workers = workers;
+        this.maxInFlight = maxInFlight;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, Envelope envelope) {
+        if (!(envelope.message() instanceof Request request)) {
+            envelope.release();
+            ConnectionErrors.closeOnError(LOG, ctx, new CorruptFrameException("a response arrived on a server connection"));
+            return;
+        }
+        inFlight++;
+        updateReading(ctx);
+        try {
+            workers.execute(() -> {
+                Reply reply;
+                try {
+                    reply = service.handle(request, envelope.payload());
+                } catch (RuntimeException e) {
+                    LOG.error("request {} failed unexpectedly", request, e);
+                    reply = new Reply(new Response.Error(ErrorCode.IO, "internal error: " + e), io.netty.buffer.Unpooled.EMPTY_BUFFER);
+                } finally {
+                    envelope.release();
+                }
+                respond(ctx, envelope.requestId(), reply);
+            });
+        } catch (RejectedExecutionException e) {
+            envelope.release();
+            respond(ctx, envelope.requestId(), new Reply(new Response.Error(ErrorCode.BUSY, "node is overloaded"),
+                    io.netty.buffer.Unpooled.EMPTY_BUFFER));
+        }
+    }
+
+    private void respond(ChannelHandlerContext ctx, long requestId, Reply reply) {
+        ctx.writeAndFlush(new Envelope(requestId, reply.response(), reply.payload())).addListener(f -> {
+            if (!f.isSuccess() && ctx.channel().isActive()) {
+                LOG.warn("cannot send reply to {}: {}", ctx.channel().remoteAddress(), f.cause().toString());
+            }
+        });
+        ctx.executor().execute(() -> {
+            inFlight--;
+            updateReading(ctx);
+        });
+    }
+
+    private void updateReading(ChannelHandlerContext ctx) {
+        boolean read = inFlight < maxInFlight && ctx.channel().isWritable();
+        if (ctx.channel().config().isAutoRead() != read) {
+            ctx.channel().config().setAutoRead(read);
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        updateReading(ctx);
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ConnectionErrors.closeOnError(LOG, ctx, cause);
+    }
+}

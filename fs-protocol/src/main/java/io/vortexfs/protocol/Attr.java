@@ -1,0 +1,57 @@
+package io.vortexfs.protocol;
+
+/**
+ * The attributes of one inode, as stat(2) shows them, plus what VortexFS needs to read the file:
+ * the chunk size its layout was cut with and, for a directory, its parent (for cycle checks on
+ * rename). Times are nanoseconds since the epoch. {@code version} grows by one on every change of
+ * the inode, so replicas can tell the newer of two copies.
+ */
+public record Attr(
+        long ino,
+        int mode,
+        int nlink,
+        int uid,
+        int gid,
+        long size,
+        long atimeNs,
+        long mtimeNs,
+        long ctimeNs,
+        int chunkSize,
+        long parent,
+        String linkTarget,
+        long version) {
+
+    public Attr {
+        if (ino <= 0) {
+            throw new IllegalArgumentException("ino <= 0: " + ino);
+        }
+        if (!FileType.isSupported(mode)) {
+            throw new IllegalArgumentException("unsupported file type in mode: 0" + Integer.toOctalString(mode));
+        }
+        if (size < 0) {
+            throw new IllegalArgumentException("size < 0: " + size);
+        }
+        if (nlink < 0) {
+            throw new IllegalArgumentException("nlink < 0: " + nlink);
+        }
+        if (chunkSize < 0) {
+            throw new IllegalArgumentException("chunkSize < 0: " + chunkSize);
+        }
+    }
+
+    public boolean isDirectory() {
+        return FileType.isDirectory(mode);
+    }
+
+    public boolean isRegular() {
+        return FileType.isRegular(mode);
+    }
+
+    public boolean isSymlink() {
+        return FileType.isSymlink(mode);
+    }
+
+    public Attr withSize(long newSize) {
+        return new Attr(ino, mode, nlink, uid, gid, newSize, atimeNs, mtimeNs, ctimeNs, chunkSize, parent, linkTarget, version);
+    }
+}

@@ -1,0 +1,72 @@
+package io.vortexfs.protocol;
+
+import java.util.List;
+
+/** Answers to {@link Request}s. */
+public sealed interface Response extends Message {
+
+    /** The cluster as the answering node sees it. */
+    record ClusterView(String clusterId, String topology, int replicas, List<MemberInfo> members) implements Response {
+        public ClusterView {
+            members = Lists.checked(members, MemberInfo.class);
+        }
+    }
+
+    record NodeStats(String nodeId, long chunkCount, long chunkBytes, long metadataKeys, long totalBytes, long freeBytes)
+            implements Response {
+    }
+
+    /** Success with nothing more to say. */
+    record Ok() implements Response {
+    }
+
+    /** A chunk's bytes follow as payload; {@code length} is their count. */
+    record ChunkData(ChunkId id, int length) implements Response {
+        public ChunkData {
+            if (id == null || length < 0) {
+                throw new IllegalArgumentException("bad chunk data header");
+            }
+        }
+    }
+
+    record AttrReply(Attr attr) implements Response {
+        public AttrReply {
+            if (attr == null) {
+                throw new IllegalArgumentException("attr == null");
+            }
+        }
+    }
+
+    record DirListing(List<DirEntry> entries) implements Response {
+        public DirListing {
+            entries = Lists.checked(entries, DirEntry.class);
+        }
+    }
+
+    /** A file's attributes and the non-empty slots of its layout, in index order. */
+    record Layout(Attr attr, List<ChunkSlot> slots) implements Response {
+        public Layout {
+            if (attr == null) {
+                throw new IllegalArgumentException("attr == null");
+            }
+            slots = Lists.checked(slots, ChunkSlot.class);
+        }
+    }
+
+    record FsStats(long totalBytes, long freeBytes, long files) implements Response {
+    }
+
+    /** The request failed; {@code code} says why in terms a filesystem understands. */
+    record Error(ErrorCode code, String message) implements Response {
+        public Error {
+            if (code == null) {
+                throw new IllegalArgumentException("code == null");
+            }
+            message = message == null ? "" : message;
+        }
+
+        public FsException toException() {
+            return new FsException(code, message);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package io.vortexfs.protocol.rpc;
+
+import io.netty.channel.EventLoopGroup;
+import io.vortexfs.protocol.FsException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Keeps one open connection per node address and reconnects when one has closed. Connections are
+ * multiplexed by request id, so one per node carries any number of concurrent callers.
+ */
+public final class ConnectionPool implements AutoCloseable {
+    private final EventLoopGroup group;
+    private final Duration connectTimeout;
+    private final int maxInFlight;
+    private final Map<HostPort, RpcClient> clients = new ConcurrentHashMap<>();
+    private final Map<HostPort, Object> locks = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    public ConnectionPool(EventLoopGroup group, Duration connectTimeout, int maxInFlight) {
+        this.group = group;
+        this.connectTimeout = connectTimeout;
+        this.maxInFlight = maxInFlight;
+    }
+
+    /** An open connection to {@code address}, connecting if needed. Blocks: never call on an event loop. */
+    public RpcClient get(HostPort address) throws FsException {
+        RpcClient c = clients.get(address);
+        if (c != null && c.isOpen()) {
+            return c;
+        }
+        synchronized (locks.computeIfAbsent(address, a -> new Object())) {
+            if (closed) {
+                throw new FsException(io.vortexfs.protocol.ErrorCode.UNAVAILABLE, "connection pool is closed");
+            }
+            c = clients.get(address);
+            if (c != null && c.isOpen()) {
+                return c;
+            }
+            if (c != null) {
+                c.close();
+            }
+            RpcClient fresh = RpcClient.connect(group, address, connectTimeout, maxInFlight);
+            clients.put(address, fresh);
+            return fresh;
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        for (RpcClient c : clients.values()) {
+            c.close();
+        }
+        clients.clear();
+    }
+}

@@ -1,0 +1,237 @@
+package io.vortexfs.protocol.rpc;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.vortexfs.protocol.ErrorCode;
+import io.vortexfs.protocol.FsException;
+import io.vortexfs.protocol.Request;
+import io.vortexfs.protocol.Response;
+import io.vortexfs.protocol.wire.Envelope;
+import io.vortexfs.protocol.wire.FrameDecoder;
+import io.vortexfs.protocol.wire.FrameEncoder;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One connection to one node. Requests are pipelined on the connection and paired with their
+ * responses by request id; every call carries a deadline after which it fails with
+ * {@link ErrorCode#TIMEOUT}, and a closed connection fails every call still waiting. At most
+ * {@code maxInFlight} calls are outstanding at once: the next caller waits for a slot, within its
+ * deadline, so nothing queues without bound.
+ */
+public final class RpcClient implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(RpcClient.class);
+
+    private final HostPort address;
+    private final Channel channel;
+    private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
+    private final AtomicLong nextId = new AtomicLong(1);
+    private final Semaphore slots;
+
+    private record Pending(CompletableFuture<Reply> future, Request request) {
+    }
+
+    private RpcClient(HostPort address, Channel channel, int maxInFlight) {
+        this.address = address;
+        this.channel = channel;
+        this.slots = new Semaphore(maxInFlight);
+    }
+
+    /** Opens a connection, waiting at most {@code timeout}. Must not be called on an event loop. */
+    public static RpcClient connect(EventLoopGroup group, HostPort address, Duration timeout, int maxInFlight)
+            throws FsException {
+        ResponseHandler handler = new ResponseHandler();
+        Bootstrap b = new Bootstrap()
+                .group(group)
+                .channel(NioSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, timeout.toMillis()))
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline()
+                                .addLast("frame-decoder", new FrameDecoder())
+                                .addLast("frame-encoder", new FrameEncoder())
+                                .addLast("responses", handler);
+                    }
+                });
+        ChannelFuture f = b.connect(address.host(), address.port());
+        try {
+            if (!f.await(timeout.toMillis() + 100, TimeUnit.MILLISECONDS)) {
+                f.cancel(false);
+                throw new FsException(ErrorCode.UNAVAILABLE, "connecting to " + address + " timed out");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            f.cancel(false);
+            throw new FsException(ErrorCode.UNAVAILABLE, "interrupted while connecting to " + address);
+        }
+        if (!f.isSuccess()) {
+            Throwable c = f.cause();
+            throw new FsException(ErrorCode.UNAVAILABLE, "cannot reach " + address + ": "
+                    + (c == null ? "cancelled" : c.getMessage()));
+        }
+        RpcClient client = new RpcClient(address, f.channel(), maxInFlight);
+        handler.client = client;
+        f.channel().closeFuture().addListener(x -> client.failAll("connection to " + address + " closed"));
+        return client;
+    }
+
+    public HostPort address() {
+        return address;
+    }
+
+    public boolean isOpen() {
+        return channel.isActive();
+    }
+
+    /**
+     * Sends a request with an optional payload (ownership passes to this call) and completes with the
+     * reply, or exceptionally with an {@link FsException}. An error response also completes
+     * exceptionally, with its code.
+     */
+    public CompletableFuture<Reply> call(Request request, ByteBuf payload, Duration timeout) {
+        ByteBuf body = payload == null ? Unpooled.EMPTY_BUFFER : payload;
+        CompletableFuture<Reply> future = new CompletableFuture<>();
+        boolean acquired;
+        try {
+            acquired = channel.eventLoop().inEventLoop()
+                    ? slots.tryAcquire()
+                    : slots.tryAcquire(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            acquired = false;
+        }
+        if (!acquired) {
+            body.release();
+            future.completeExceptionally(new FsException(ErrorCode.TIMEOUT,
+                    "too many requests in flight to " + address));
+            return future;
+        }
+        long id = nextId.getAndIncrement();
+        pending.put(id, new Pending(future, request));
+        future.whenComplete((r, e) -> {
+            pending.remove(id);
+            slots.release();
+        });
+        if (!channel.isActive()) {
+            body.release();
+            future.completeExceptionally(new FsException(ErrorCode.UNAVAILABLE, "connection to " + address + " is closed"));
+            return future;
+        }
+        var timer = channel.eventLoop().schedule(() -> {
+            future.completeExceptionally(new FsException(ErrorCode.TIMEOUT,
+                    request.getClass().getSimpleName() + " to " + address + " timed out after " + timeout.toMillis() + " ms"));
+        }, timeout.toNanos(), TimeUnit.NANOSECONDS);
+        future.whenComplete((r, e) -> timer.cancel(false));
+        channel.writeAndFlush(new Envelope(id, request, body)).addListener(w -> {
+            if (!w.isSuccess()) {
+                future.completeExceptionally(new FsException(ErrorCode.UNAVAILABLE,
+                        "sending to " + address + " failed: " + w.cause()));
+            }
+        });
+        return future;
+    }
+
+    /**
+     * Blocking form of {@link #call}: waits for the reply and returns it, throwing the failure as an
+     * FsException. For FUSE and CLI threads, never event loops.
+     */
+    public Reply callSync(Request request, ByteBuf payload, Duration timeout) throws FsException {
+        return await(call(request, payload, timeout), timeout);
+    }
+
+    /** Waits for a call's reply with a deadline slightly past the call's own, which always fires first. */
+    public static Reply await(CompletableFuture<Reply> future, Duration timeout) throws FsException {
+        try {
+            return future.get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            future.thenAccept(Reply::close);
+            throw new FsException(ErrorCode.TIMEOUT, "interrupted");
+        } catch (TimeoutException e) {
+            future.thenAccept(Reply::close);
+            throw new FsException(ErrorCode.TIMEOUT, "no reply within " + timeout.toMillis() + " ms");
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof FsException fs) {
+                throw fs;
+            }
+            throw new FsException(ErrorCode.IO, String.valueOf(c), c);
+        }
+    }
+
+    private void complete(Envelope envelope) {
+        Pending p = pending.get(envelope.requestId());
+        if (p == null) {
+            // Late reply to a call that timed out: drop it.
+            envelope.release();
+            return;
+        }
+        Reply reply = new Reply((Response) envelope.message(), envelope.payload());
+        if (reply.response() instanceof Response.Error err) {
+            reply.close();
+            p.future().completeExceptionally(err.toException());
+        } else if (!p.future().complete(reply)) {
+            reply.close();
+        }
+    }
+
+    private void failAll(String why) {
+        for (Pending p : pending.values()) {
+            p.future().completeExceptionally(new FsException(ErrorCode.UNAVAILABLE, why));
+        }
+    }
+
+    @Override
+    public void close() {
+        channel.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
+        failAll("connection to " + address + " closed");
+    }
+
+    /** Feeds responses to the client; one per channel. */
+    private static final class ResponseHandler extends SimpleChannelInboundHandler<Envelope> {
+        volatile RpcClient client;
+
+        ResponseHandler() {
+            super(Envelope.class, false);
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, Envelope envelope) {
+            RpcClient c = client;
+            if (c == null || !(envelope.message() instanceof Response)) {
+                envelope.release();
+                ConnectionErrors.closeOnError(LOG, ctx,
+                        new io.vortexfs.protocol.wire.CorruptFrameException("a request arrived on a client connection"));
+                return;
+            }
+            c.complete(envelope);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ConnectionErrors.closeOnError(LOG, ctx, cause);
+        }
+    }
+}
