@@ -1,0 +1,97 @@
+package io.vortexfs.it;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A VortexFS cluster for one test: node processes on loopback with ephemeral ports and their own
+ * data directories, and mounts of it, each a separate JVM as in production.
+ */
+final class TestCluster implements AutoCloseable {
+    static final String NODE_READY = "VORTEX-NODE-READY";
+    static final String MOUNTED = "mounted ";
+
+    private final Path dir;
+    private final List<Node> nodes = new ArrayList<>();
+    private final List<Vortex.Proc> mounts = new ArrayList<>();
+
+    final class Node {
+        final Path data;
+        Vortex.Proc proc;
+        String address;
+        int port;
+
+        Node(Path data) {
+            this.data = data;
+        }
+
+        void start() throws IOException, InterruptedException {
+            // The first start takes any free port; a restart reuses it, as a real node would.
+            proc = new Vortex.Proc(Vortex.java("256m", "node", "--data", data.toString(), "--port", Integer.toString(port)),
+                    data.resolveSibling(data.getFileName() + ".log"));
+            String line = proc.awaitLine(NODE_READY, 60);
+            address = line.split(" ")[1];
+            port = Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
+        }
+
+        void kill() throws InterruptedException {
+            proc.kill();
+        }
+
+        void restart() throws IOException, InterruptedException {
+            if (proc.process.isAlive()) {
+                proc.kill();
+            }
+            start();
+        }
+    }
+
+    TestCluster(Path dir) {
+        this.dir = dir;
+    }
+
+    Node startNode() throws IOException, InterruptedException {
+        Node n = new Node(dir.resolve("node-" + (nodes.size() + 1)));
+        nodes.add(n);
+        n.start();
+        return n;
+    }
+
+    Node node(int i) {
+        return nodes.get(i);
+    }
+
+    String seeds() {
+        return String.join(",", nodes.stream().map(n -> n.address).toList());
+    }
+
+    /** Mounts the cluster at {@code mp} in a separate process and waits until it serves. */
+    Vortex.Proc mount(Path mp, String heap, String... extra) throws IOException, InterruptedException {
+        List<String> args = new ArrayList<>(List.of("mount", mp.toString(), "--cluster", seeds()));
+        args.addAll(List.of(extra));
+        Vortex.Proc m = new Vortex.Proc(Vortex.java(heap, args.toArray(String[]::new)),
+                dir.resolve("mount-" + (mounts.size() + 1) + ".log"));
+        mounts.add(m);
+        m.awaitLine(MOUNTED, 60);
+        return m;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        for (Vortex.Proc m : mounts) {
+            if (m.process.isAlive()) {
+                m.process.destroy();
+                m.process.waitFor(15, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            m.close();
+        }
+        Mounts.clearStale();
+        for (Node n : nodes) {
+            if (n.proc != null) {
+                n.proc.close();
+            }
+        }
+    }
+}
