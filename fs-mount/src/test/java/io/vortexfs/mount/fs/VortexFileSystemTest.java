@@ -1,0 +1,193 @@
+package io.vortexfs.mount.fs;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vortexfs.mount.client.ClientConfig;
+import io.vortexfs.mount.client.ClusterClient;
+import io.vortexfs.node.Node;
+import io.vortexfs.node.NodeConfig;
+import io.vortexfs.protocol.Attr;
+import io.vortexfs.protocol.DirEntry;
+import io.vortexfs.protocol.ErrorCode;
+import io.vortexfs.protocol.FsException;
+import io.vortexfs.protocol.rpc.HostPort;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The mount's filesystem logic against a real node in this JVM, without FUSE in between. */
+class VortexFileSystemTest {
+    private static final int CHUNK = 4096;
+
+    @TempDir
+    Path dir;
+
+    Node node;
+    ClusterClient client;
+    VortexFileSystem fs;
+
+    @BeforeEach
+    void start() throws Exception {
+        node = Node.start(NodeConfig.defaults(dir.resolve("node"), "127.0.0.1", 0));
+        client = ClusterClient.connect(List.of(new HostPort("127.0.0.1", node.port())), ClientConfig.DEFAULT, "test");
+        fs = newMount();
+    }
+
+    private VortexFileSystem newMount() {
+        return new VortexFileSystem(client, new MountConfig(CHUNK, 2, 64 * CHUNK, 4, Duration.ofSeconds(1)));
+    }
+
+    @AfterEach
+    void stop() {
+        client.close();
+        node.close();
+    }
+
+    @Test
+    void randomWritesTruncatesAndReadsMatchAModelFile() throws Exception {
+        Random rnd = new Random(42);
+        byte[] model = new byte[0];
+        long fh = fs.create("/f", 0644, 0, 0, true);
+        for (int op = 0; op < 3000; op++) {
+            int kind = rnd.nextInt(10);
+            if (kind < 6) {
+                int off = rnd.nextInt(6 * CHUNK);
+                int len = 1 + rnd.nextInt(rnd.nextBoolean() ? 64 : 3 * CHUNK);
+                byte[] data = new byte[len];
+                rnd.nextBytes(data);
+                if (rnd.nextInt(4) == 0) {
+                    Arrays.fill(data, (byte) 0); // zero runs become holes
+                }
+                fs.write(fh, off, data, len);
+                if (off + len > model.length) {
+                    model = Arrays.copyOf(model, off + len);
+                }
+                System.arraycopy(data, 0, model, off, len);
+            } else if (kind < 7) {
+                int size = rnd.nextInt(7 * CHUNK);
+                if (rnd.nextBoolean()) {
+                    fs.ftruncate(fh, size);
+                } else {
+                    fs.truncate("/f", size);
+                }
+                model = Arrays.copyOf(model, size);
+            } else if (kind < 8) {
+                fs.flush(fh);
+            } else if (kind < 9 && op % 50 == 0) {
+                fs.release(fh);
+                fh = fs.open("/f");
+            } else {
+                int off = rnd.nextInt(7 * CHUNK);
+                int len = 1 + rnd.nextInt(3 * CHUNK);
+                byte[] got = new byte[len];
+                int n = fs.read(fh, off, got, len);
+                int want = Math.max(0, Math.min(len, model.length - off));
+                assertEquals(want, n, "read length at op " + op);
+                assertArrayEquals(Arrays.copyOfRange(model, Math.min(off, model.length), Math.min(off, model.length) + want),
+                        Arrays.copyOf(got, n), "bytes at op " + op);
+            }
+            assertEquals(model.length, fs.getattr("/f").size(), "size at op " + op);
+        }
+        fs.release(fh);
+
+        // A second mount of the same cluster sees exactly the model after close (close-to-open).
+        VortexFileSystem other = newMount();
+        long h = other.open("/f");
+        byte[] all = new byte[model.length + 10];
+        int n = other.read(h, 0, all, all.length);
+        assertEquals(model.length, n);
+        assertArrayEquals(model, Arrays.copyOf(all, n));
+        other.release(h);
+    }
+
+    @Test
+    void holesAreNotStored() throws Exception {
+        long fh = fs.create("/sparse", 0644, 0, 0, true);
+        byte[] one = {7};
+        fs.write(fh, 100L * CHUNK, one, 1);
+        fs.release(fh);
+        assertEquals(100L * CHUNK + 1, fs.getattr("/sparse").size());
+        try (Stream<Path> files = Files.walk(dir.resolve("node/chunks"))) {
+            assertEquals(1, files.filter(p -> p.getFileName().toString().length() == 64).count(),
+                    "only the one chunk with data is stored");
+        }
+        long h = fs.open("/sparse");
+        byte[] buf = new byte[CHUNK];
+        assertEquals(CHUNK, fs.read(h, 5L * CHUNK, buf, CHUNK));
+        assertArrayEquals(new byte[CHUNK], buf);
+        fs.release(h);
+    }
+
+    @Test
+    void unsavedWritesAreVisibleToStatAndReadsOfThisMount() throws Exception {
+        long fh = fs.create("/w", 0600, 0, 0, true);
+        byte[] data = "abcdef".getBytes();
+        fs.write(fh, 0, data, data.length);
+        assertEquals(6, fs.getattr("/w").size());
+        assertEquals(6, fs.fgetattr(fh).size());
+        long second = fs.open("/w");
+        byte[] got = new byte[6];
+        assertEquals(6, fs.read(second, 0, got, 6));
+        assertArrayEquals(data, got);
+        fs.release(second);
+        fs.release(fh);
+    }
+
+    @Test
+    void namespaceOperationsKeepCachesHonest() throws Exception {
+        fs.mkdir("/d", 0755, 0, 0);
+        fs.release(fs.create("/d/a", 0644, 0, 0, true));
+        fs.rename("/d/a", "/d/b");
+        assertThrows(FsException.class, () -> fs.getattr("/d/a"));
+        assertTrue(fs.getattr("/d/b").isRegular());
+        fs.link("/d/b", "/d/c");
+        assertEquals(2, fs.getattr("/d/b").nlink());
+        fs.unlink("/d/b");
+        assertEquals(1, fs.getattr("/d/c").nlink());
+        fs.symlink("c", "/d/l", 0, 0);
+        assertEquals("c", fs.readlink("/d/l"));
+        fs.chmod("/d/c", 0600);
+        assertEquals(0100600, fs.getattr("/d/c").mode());
+        List<DirEntry> entries = fs.readdir("/d");
+        assertEquals(List.of("c", "l"), entries.stream().map(DirEntry::name).sorted().toList());
+        FsException e = assertThrows(FsException.class, () -> fs.rmdir("/d"));
+        assertEquals(ErrorCode.NOT_EMPTY, e.code());
+        e = assertThrows(FsException.class, () -> fs.mkdir("/d/" + "x".repeat(256), 0755, 0, 0));
+        assertEquals(ErrorCode.NAME_TOO_LONG, e.code());
+        e = assertThrows(FsException.class, () -> fs.create("/d/c", 0644, 0, 0, true));
+        assertEquals(ErrorCode.EXISTS, e.code());
+        e = assertThrows(FsException.class, () -> fs.getattr("/d/c/x"));
+        assertEquals(ErrorCode.NOT_DIRECTORY, e.code());
+        Attr t = fs.utimens("/d/c", 1_000_000_000L, null);
+        assertEquals(1_000_000_000L, t.atimeNs());
+    }
+
+    @Test
+    void dataSurvivesANodeRestartBehindTheSameClient() throws Exception {
+        long fh = fs.create("/keep", 0644, 0, 0, true);
+        byte[] data = new byte[10 * CHUNK + 17];
+        new Random(1).nextBytes(data);
+        fs.write(fh, 0, data, data.length);
+        fs.release(fh);
+        int port = node.port();
+        node.close();
+        node = Node.start(NodeConfig.defaults(dir.resolve("node"), "127.0.0.1", port));
+        VortexFileSystem fresh = newMount();
+        long h = fresh.open("/keep");
+        byte[] got = new byte[data.length];
+        assertEquals(data.length, fresh.read(h, 0, got, got.length));
+        assertArrayEquals(data, got);
+        fresh.release(h);
+    }
+}
