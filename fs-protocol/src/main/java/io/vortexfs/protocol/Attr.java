@@ -51,6 +51,13 @@ public record Attr(
         return FileType.isSymlink(mode);
     }
 
+    /** This inode as changed by writes not yet saved: a new size and, if later, new mtime and ctime. */
+    public Attr withUnsavedWrites(long newSize, long writeNs) {
+        long m = Math.max(mtimeNs, writeNs);
+        return new Attr(ino, mode, nlink, uid, gid, newSize, atimeNs, m, Math.max(ctimeNs, writeNs), chunkSize, parent,
+                linkTarget, version);
+    }
+
     public Attr withSize(long newSize) {
         return new Attr(ino, mode, nlink, uid, gid, newSize, atimeNs, mtimeNs, ctimeNs, chunkSize, parent, linkTarget, version);
     }

@@ -22,7 +22,11 @@ public enum ErrorCode {
     PERMISSION(14),
     NOT_SUPPORTED(15),
     TOO_MANY_LINKS(16),
-    PROTOCOL(17);
+    PROTOCOL(17),
+    /** No such extended attribute (ENODATA). */
+    NO_DATA(18),
+    /** A value or list is larger than allowed (E2BIG). */
+    TOO_BIG(19);
 
     private final int code;
 

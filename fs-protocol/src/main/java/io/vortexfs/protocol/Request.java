@@ -134,6 +134,42 @@ public sealed interface Request extends Message {
         }
     }
 
+    /**
+     * Sets extended attribute {@code name} to the frame's payload. {@code flags} is 0, or
+     * {@link #XATTR_CREATE} (fail if it exists) or {@link #XATTR_REPLACE} (fail if it does not).
+     */
+    record SetXattr(long ino, String name, int flags) implements Request {
+        public static final int XATTR_CREATE = 1;
+        public static final int XATTR_REPLACE = 2;
+
+        public SetXattr {
+            requireIno(ino);
+            requireText(name, "name");
+            require(flags >= 0 && flags <= 3, "bad xattr flags: " + flags);
+        }
+    }
+
+    /** Reads one extended attribute; the value comes back as payload. */
+    record GetXattr(long ino, String name) implements Request {
+        public GetXattr {
+            requireIno(ino);
+            requireText(name, "name");
+        }
+    }
+
+    record ListXattr(long ino) implements Request {
+        public ListXattr {
+            requireIno(ino);
+        }
+    }
+
+    record RemoveXattr(long ino, String name) implements Request {
+        public RemoveXattr {
+            requireIno(ino);
+            requireText(name, "name");
+        }
+    }
+
     /** Capacity and usage, for statfs(2). */
     record StatFs() implements Request {
     }

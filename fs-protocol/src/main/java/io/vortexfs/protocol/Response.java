@@ -53,6 +53,21 @@ public sealed interface Response extends Message {
         }
     }
 
+    /** An extended attribute's value follows as payload, {@code length} bytes. */
+    record XattrValue(int length) implements Response {
+        public XattrValue {
+            if (length < 0) {
+                throw new IllegalArgumentException("length < 0");
+            }
+        }
+    }
+
+    record XattrNames(List<String> names) implements Response {
+        public XattrNames {
+            names = Lists.checked(names, String.class);
+        }
+    }
+
     record FsStats(long totalBytes, long freeBytes, long files) implements Response {
     }
 

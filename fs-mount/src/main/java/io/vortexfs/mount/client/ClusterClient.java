@@ -125,6 +125,22 @@ public final class ClusterClient implements AutoCloseable {
         return attrOf(callInode(ino, new Request.CommitWrite(ino, slots, minSize, mtimeNs)));
     }
 
+    public void setXattr(long ino, String name, byte[] value, int flags) throws FsException {
+        callInode(ino, new Request.SetXattr(ino, name, flags), value);
+    }
+
+    public byte[] getXattr(long ino, String name) throws FsException {
+        return callInodeForPayload(ino, new Request.GetXattr(ino, name));
+    }
+
+    public List<String> listXattr(long ino) throws FsException {
+        return ((Response.XattrNames) callInode(ino, new Request.ListXattr(ino))).names();
+    }
+
+    public void removeXattr(long ino, String name) throws FsException {
+        callInode(ino, new Request.RemoveXattr(ino, name));
+    }
+
     /** Capacity summed over the members; inode count from the node that holds the root. */
     public Response.FsStats statFs() throws FsException {
         long total = 0;
@@ -192,11 +208,30 @@ public final class ClusterClient implements AutoCloseable {
     // ---- plumbing ----
 
     private Response callInode(long ino, Request request) throws FsException {
+        return callInode(ino, request, null);
+    }
+
+    /** Sends a request about an inode to its first owner that can be reached; {@code payload} may be null. */
+    private Response callInode(long ino, Request request, byte[] payload) throws FsException {
+        try (Reply r = callInodeReply(ino, request, payload)) {
+            return r.response();
+        }
+    }
+
+    private byte[] callInodeForPayload(long ino, Request request) throws FsException {
+        try (Reply r = callInodeReply(ino, request, null)) {
+            byte[] bytes = new byte[r.payload().readableBytes()];
+            r.payload().getBytes(r.payload().readerIndex(), bytes);
+            return bytes;
+        }
+    }
+
+    private Reply callInodeReply(long ino, Request request, byte[] payload) throws FsException {
         List<MemberInfo> owners = ring.owners(HashRing.pointOfInode(ino), view.replicas());
         FsException last = null;
         for (MemberInfo owner : owners) {
-            try (Reply r = call(owner, request, null)) {
-                return r.response();
+            try {
+                return call(owner, request, payload == null ? null : Unpooled.wrappedBuffer(payload));
             } catch (FsException e) {
                 if (e.code() != ErrorCode.UNAVAILABLE) {
                     throw e;

@@ -9,7 +9,8 @@ import java.time.Duration;
  * @param maxDirtyChunksPerFile chunks one open file may buffer before the oldest is uploaded
  * @param dirtyBudgetBytes bytes of unwritten data the whole mount may hold at once
  * @param cachedChunks     chunks kept in the read cache
- * @param attrTimeout      how long a cached attribute or name lookup is trusted
+ * @param attrTimeout      the longest a change made through another mount may stay unseen here;
+ *                         split between the kernel's cache and the mount's own
  */
 public record MountConfig(int chunkSize, int maxDirtyChunksPerFile, long dirtyBudgetBytes, int cachedChunks,
         Duration attrTimeout) {

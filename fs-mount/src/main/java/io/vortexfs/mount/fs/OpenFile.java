@@ -83,6 +83,11 @@ final class OpenFile {
         return size;
     }
 
+    /** When this mount last wrote to the file and has not saved it yet; 0 when all is saved. */
+    synchronized long lastWriteNs() {
+        return isClean() ? 0 : lastWriteNs;
+    }
+
     synchronized void retain() {
         handles++;
     }

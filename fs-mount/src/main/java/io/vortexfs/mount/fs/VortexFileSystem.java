@@ -47,7 +47,8 @@ public final class VortexFileSystem implements AutoCloseable {
     public VortexFileSystem(ClusterClient client, MountConfig config) {
         this.client = client;
         this.config = config;
-        this.cache = new AttrCache(config.attrTimeout(), 100_000);
+        // Half of the staleness budget; the kernel's attribute cache has the other half (FuseMount).
+        this.cache = new AttrCache(config.attrTimeout().dividedBy(2), 100_000);
         this.chunks = new ChunkCache(client, config.cachedChunks());
         this.budget = new DirtyBudget(config.dirtyBudgetBytes());
     }
@@ -162,6 +163,28 @@ public final class VortexFileSystem implements AutoCloseable {
             b.mtime(mtimeNs);
         }
         return setattr(resolve(path).ino(), b);
+    }
+
+    // ---- extended attributes ----
+
+    public void setxattr(String path, String name, byte[] value, int flags) throws FsException {
+        Attr a = resolve(path);
+        client.setXattr(a.ino(), name, value, flags);
+        cache.forget(a.ino());
+    }
+
+    public byte[] getxattr(String path, String name) throws FsException {
+        return client.getXattr(resolve(path).ino(), name);
+    }
+
+    public List<String> listxattr(String path) throws FsException {
+        return client.listXattr(resolve(path).ino());
+    }
+
+    public void removexattr(String path, String name) throws FsException {
+        Attr a = resolve(path);
+        client.removeXattr(a.ino(), name);
+        cache.forget(a.ino());
     }
 
     public void truncate(String path, long size) throws FsException {
@@ -326,7 +349,7 @@ public final class VortexFileSystem implements AutoCloseable {
                 f = openByIno.get(a.ino());
             }
             if (f != null) {
-                return a.withSize(f.size());
+                return a.withUnsavedWrites(f.size(), f.lastWriteNs());
             }
         }
         return a;
@@ -421,6 +444,15 @@ public final class VortexFileSystem implements AutoCloseable {
     }
 
     private Attr setattr(long ino, SetAttrBuilder b) throws FsException {
+        // Unsaved writes happened before this change: save them first, so their commit cannot undo
+        // an explicit time (utimens after write, as tar and rsync do).
+        OpenFile open;
+        synchronized (openByIno) {
+            open = openByIno.get(ino);
+        }
+        if (open != null) {
+            open.flush();
+        }
         Attr a = client.setAttr(b.build(ino));
         cache.put(a);
         return a;

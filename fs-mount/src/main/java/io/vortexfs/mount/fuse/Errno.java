@@ -23,6 +23,8 @@ final class Errno {
             case TOO_MANY_LINKS -> ErrorCodes.EMLINK();
             case TIMEOUT -> ErrorCodes.ETIMEDOUT();
             case PROTOCOL -> ErrorCodes.EPROTO();
+            case NO_DATA -> ErrorCodes.ENODATA();
+            case TOO_BIG -> ErrorCodes.E2BIG();
             // A node that is down, overloaded, or holds a corrupt copy with no good one left: the data
             // cannot be had right now, which is what EIO means to every program.
             case IO, BUSY, CORRUPT, UNAVAILABLE -> ErrorCodes.EIO();

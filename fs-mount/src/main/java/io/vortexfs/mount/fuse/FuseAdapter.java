@@ -11,6 +11,7 @@ import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import ru.serce.jnrfuse.ErrorCodes;
 import ru.serce.jnrfuse.FuseFillDir;
 import ru.serce.jnrfuse.FuseStubFS;
 import ru.serce.jnrfuse.struct.FileStat;
@@ -256,6 +257,53 @@ public final class FuseAdapter extends FuseStubFS {
             fs.release(fi.fh.get());
             return 0;
         });
+    }
+
+    @Override
+    public int setxattr(String path, String name, Pointer value, long size, int flags) {
+        return run("setxattr", path, () -> {
+            byte[] v = new byte[(int) size];
+            value.get(0, v, 0, v.length);
+            fs.setxattr(path, name, v, flags);
+            return 0;
+        });
+    }
+
+    @Override
+    public int getxattr(String path, String name, Pointer value, long size) {
+        return run("getxattr", path, () -> copyOut(fs.getxattr(path, name), value, size));
+    }
+
+    @Override
+    public int listxattr(String path, Pointer list, long size) {
+        return run("listxattr", path, () -> {
+            java.io.ByteArrayOutputStream names = new java.io.ByteArrayOutputStream();
+            for (String n : fs.listxattr(path)) {
+                names.writeBytes(n.getBytes(StandardCharsets.UTF_8));
+                names.write(0);
+            }
+            return copyOut(names.toByteArray(), list, size);
+        });
+    }
+
+    @Override
+    public int removexattr(String path, String name) {
+        return run("removexattr", path, () -> {
+            fs.removexattr(path, name);
+            return 0;
+        });
+    }
+
+    /** The xattr calling convention: size 0 asks for the length; a smaller buffer is ERANGE. */
+    private static int copyOut(byte[] data, Pointer buf, long size) {
+        if (size == 0) {
+            return data.length;
+        }
+        if (size < data.length) {
+            return -ErrorCodes.ERANGE();
+        }
+        buf.put(0, data, 0, data.length);
+        return data.length;
     }
 
     @Override

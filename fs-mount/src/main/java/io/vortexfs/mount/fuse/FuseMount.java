@@ -36,9 +36,13 @@ public final class FuseMount implements AutoCloseable {
         this.loop = loop;
     }
 
-    /** The libfuse 2 options VortexFS mounts with. */
+    /**
+     * The libfuse 2 options VortexFS mounts with. The kernel caches attributes and names for half
+     * the attribute timeout and the mount's own cache for the other half, so a change made through
+     * another mount shows here within {@code attrTimeout} at most.
+     */
     public static List<String> options(Duration attrTimeout) {
-        double t = attrTimeout.toMillis() / 1000.0;
+        double t = attrTimeout.toMillis() / 2000.0;
         List<String> o = new ArrayList<>(List.of("fsname=vortex", "subtype=vortex", "big_writes", "max_read=131072",
                 "use_ino", "auto_cache", "default_permissions", "attr_timeout=" + t, "entry_timeout=" + t));
         if ("root".equals(System.getProperty("user.name"))) {

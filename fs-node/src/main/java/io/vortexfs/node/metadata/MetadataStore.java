@@ -41,6 +41,7 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code inodes}: ino &rarr; {@link Attr}</li>
  *   <li>{@code dirents}: (parent ino, name) &rarr; child ino, ordered, so a directory is a prefix range</li>
  *   <li>{@code chunks}: (ino, chunk index) &rarr; chunk ref (32-byte id, 4-byte length); absent means hole</li>
+ *   <li>{@code xattrs}: (ino, attribute name) &rarr; value</li>
  * </ul>
  * Directories keep their parent's ino in {@link Attr#parent()}, which makes the subtree check of a
  * directory rename a walk up the tree.
@@ -55,6 +56,7 @@ public final class MetadataStore implements AutoCloseable {
     private final HTreeMap<Long, Attr> inodes;
     private final BTreeMap<Object[], Long> dirents;
     private final BTreeMap<Object[], byte[]> chunks;
+    private final BTreeMap<Object[], byte[]> xattrs;
     private final Clock clock;
     private final SecureRandom random = new SecureRandom();
 
@@ -68,6 +70,10 @@ public final class MetadataStore implements AutoCloseable {
                 .createOrOpen();
         this.chunks = db.treeMap("chunks")
                 .keySerializer(new SerializerArrayTuple(Serializer.LONG, Serializer.LONG))
+                .valueSerializer(Serializer.BYTE_ARRAY)
+                .createOrOpen();
+        this.xattrs = db.treeMap("xattrs")
+                .keySerializer(new SerializerArrayTuple(Serializer.LONG, Serializer.STRING))
                 .valueSerializer(Serializer.BYTE_ARRAY)
                 .createOrOpen();
     }
@@ -347,10 +353,67 @@ public final class MetadataStore implements AutoCloseable {
                 }
             }
             long now = nowNs();
-            long mtime = Math.max(r.mtimeNs(), a.mtimeNs());
+            long mtime = r.mtimeNs();
             Attr updated = changed(a, a.mode(), a.nlink(), a.uid(), a.gid(), Math.max(a.size(), r.minSize()),
                     a.atimeNs(), mtime, Math.max(now, mtime), a.parent());
             inodes.put(a.ino(), updated);
+            return updated;
+        });
+    }
+
+    public Attr setXattr(long ino, String name, byte[] value, int flags) throws FsException {
+        Xattrs.checkName(name);
+        Xattrs.checkValue(value);
+        return mutate(() -> {
+            Attr a = getAttr(ino);
+            Object[] key = new Object[] {ino, name};
+            boolean exists = xattrs.containsKey(key);
+            if ((flags & Request.SetXattr.XATTR_CREATE) != 0 && exists) {
+                throw new FsException(ErrorCode.EXISTS, "attribute " + name + " exists");
+            }
+            if ((flags & Request.SetXattr.XATTR_REPLACE) != 0 && !exists) {
+                throw new FsException(ErrorCode.NO_DATA, "no attribute " + name);
+            }
+            if (!exists && xattrs.prefixSubMap(new Object[] {ino}).size() >= Xattrs.MAX_COUNT) {
+                throw new FsException(ErrorCode.NO_SPACE, "too many extended attributes on inode " + ino);
+            }
+            xattrs.put(key, value);
+            Attr updated = changed(a, a.mode(), a.nlink(), a.uid(), a.gid(), a.size(), a.atimeNs(), a.mtimeNs(), nowNs(),
+                    a.parent());
+            inodes.put(ino, updated);
+            return updated;
+        });
+    }
+
+    public synchronized byte[] getXattr(long ino, String name) throws FsException {
+        Xattrs.checkName(name);
+        getAttr(ino);
+        byte[] v = xattrs.get(new Object[] {ino, name});
+        if (v == null) {
+            throw new FsException(ErrorCode.NO_DATA, "no attribute " + name);
+        }
+        return v;
+    }
+
+    public synchronized List<String> listXattrs(long ino) throws FsException {
+        getAttr(ino);
+        List<String> names = new ArrayList<>();
+        for (Object[] k : xattrs.prefixSubMap(new Object[] {ino}).keySet()) {
+            names.add((String) k[1]);
+        }
+        return names;
+    }
+
+    public Attr removeXattr(long ino, String name) throws FsException {
+        Xattrs.checkName(name);
+        return mutate(() -> {
+            Attr a = getAttr(ino);
+            if (xattrs.remove(new Object[] {ino, name}) == null) {
+                throw new FsException(ErrorCode.NO_DATA, "no attribute " + name);
+            }
+            Attr updated = changed(a, a.mode(), a.nlink(), a.uid(), a.gid(), a.size(), a.atimeNs(), a.mtimeNs(), nowNs(),
+                    a.parent());
+            inodes.put(ino, updated);
             return updated;
         });
     }
@@ -360,7 +423,7 @@ public final class MetadataStore implements AutoCloseable {
     }
 
     public synchronized long keyCount() {
-        return (long) inodes.size() + dirents.size() + chunks.size();
+        return (long) inodes.size() + dirents.size() + chunks.size() + xattrs.size();
     }
 
     @Override
@@ -410,6 +473,7 @@ public final class MetadataStore implements AutoCloseable {
         if (left <= 0) {
             inodes.remove(a.ino());
             chunks.prefixSubMap(new Object[] {a.ino()}).clear();
+            xattrs.prefixSubMap(new Object[] {a.ino()}).clear();
         } else {
             inodes.put(a.ino(), changed(a, a.mode(), left, a.uid(), a.gid(), a.size(), a.atimeNs(), a.mtimeNs(), now,
                     a.parent()));

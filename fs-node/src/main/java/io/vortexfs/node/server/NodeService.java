@@ -103,6 +103,19 @@ public final class NodeService {
                 }
             }
             return reply(new Response.AttrReply(metadata.commitWrite(c)));
+        } else if (request instanceof Request.SetXattr x) {
+            byte[] value = new byte[payload.readableBytes()];
+            payload.getBytes(payload.readerIndex(), value);
+            metadata.setXattr(x.ino(), x.name(), value, x.flags());
+            return reply(new Response.Ok());
+        } else if (request instanceof Request.GetXattr x) {
+            byte[] value = metadata.getXattr(x.ino(), x.name());
+            return new Reply(new Response.XattrValue(value.length), Unpooled.wrappedBuffer(value));
+        } else if (request instanceof Request.ListXattr x) {
+            return reply(new Response.XattrNames(metadata.listXattrs(x.ino())));
+        } else if (request instanceof Request.RemoveXattr x) {
+            metadata.removeXattr(x.ino(), x.name());
+            return reply(new Response.Ok());
         } else if (request instanceof Request.StatFs) {
             long[] space = space();
             return reply(new Response.FsStats(space[0], space[1], metadata.inodeCount()));

@@ -83,6 +83,10 @@ public final class MessageCodec {
         kryo.register(Request.GetLayout.class, 112);
         kryo.register(Request.CommitWrite.class, 113);
         kryo.register(Request.StatFs.class, 114);
+        kryo.register(Request.SetXattr.class, 115);
+        kryo.register(Request.GetXattr.class, 116);
+        kryo.register(Request.ListXattr.class, 117);
+        kryo.register(Request.RemoveXattr.class, 118);
 
         kryo.register(Response.ClusterView.class, 200);
         kryo.register(Response.NodeStats.class, 201);
@@ -93,6 +97,8 @@ public final class MessageCodec {
         kryo.register(Response.Layout.class, 206);
         kryo.register(Response.FsStats.class, 207);
         kryo.register(Response.Error.class, 208);
+        kryo.register(Response.XattrValue.class, 209);
+        kryo.register(Response.XattrNames.class, 210);
         return kryo;
     }
 
