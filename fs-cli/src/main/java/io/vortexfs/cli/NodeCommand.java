@@ -28,6 +28,9 @@ final class NodeCommand implements Runnable {
     @Option(names = "--workers", paramLabel = "N", description = "Threads for disk and metadata work (default ${DEFAULT-VALUE}).")
     int workers = 16;
 
+    @Option(names = "--salvage-wal", description = "Start even if the write-ahead log is damaged before its end, dropping the damaged part.")
+    boolean salvageWal;
+
     @Option(names = "--parent-pid", hidden = true, description = "Exit when this process exits (used by `vortex up`).")
     Long parentPid;
 
@@ -41,7 +44,7 @@ final class NodeCommand implements Runnable {
         }
         NodeConfig base = NodeConfig.defaults(data.toAbsolutePath().normalize(), host, port);
         NodeConfig config = new NodeConfig(base.dataDir(), host, port, workers, base.queueDepth(),
-                base.maxInFlightPerConnection());
+                base.maxInFlightPerConnection(), salvageWal);
         Node node;
         try {
             node = Node.start(config);

@@ -5,6 +5,7 @@ import io.vortexfs.node.chunks.ChunkStore;
 import io.vortexfs.node.metadata.MetadataStore;
 import io.vortexfs.node.server.NodeServer;
 import io.vortexfs.node.server.NodeService;
+import io.vortexfs.node.wal.WriteAheadLog;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -62,7 +63,8 @@ public final class Node implements AutoCloseable {
         NodeServer server = null;
         try {
             NodeIdentity identity = NodeIdentity.loadOrCreate(config.dataDir());
-            metadata = MetadataStore.open(config.dataDir(), Clock.systemUTC());
+            metadata = MetadataStore.open(config.dataDir(), Clock.systemUTC(),
+                    WriteAheadLog.Options.DEFAULT.withSalvage(config.salvageWal()));
             ChunkStore chunks = new ChunkStore(config.dataDir());
             NodeService service = new NodeService(identity, config, chunks, metadata, PooledByteBufAllocator.DEFAULT);
             server = new NodeServer(config.workers(), config.queueDepth());

@@ -13,8 +13,11 @@ import java.nio.file.Path;
  * @param queueDepth requests that may wait for a worker before the node answers BUSY
  * @param maxInFlightPerConnection requests one connection may have outstanding before the node
  *                   stops reading from it
+ * @param salvageWal start even when the write-ahead log is damaged before its tail, dropping the
+ *                   damaged part and everything after it (an operator's decision, never a default)
  */
-public record NodeConfig(Path dataDir, String host, int port, int workers, int queueDepth, int maxInFlightPerConnection) {
+public record NodeConfig(Path dataDir, String host, int port, int workers, int queueDepth, int maxInFlightPerConnection,
+        boolean salvageWal) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 7400;
 
@@ -31,6 +34,6 @@ public record NodeConfig(Path dataDir, String host, int port, int workers, int q
     }
 
     public static NodeConfig defaults(Path dataDir, String host, int port) {
-        return new NodeConfig(dataDir, host, port, 16, 4096, 256);
+        return new NodeConfig(dataDir, host, port, 16, 4096, 256, false);
     }
 }

@@ -11,13 +11,17 @@ import io.vortexfs.protocol.FsException;
 import io.vortexfs.protocol.Names;
 import io.vortexfs.protocol.Request;
 import io.vortexfs.protocol.Response;
+import io.vortexfs.protocol.wire.MessageCodec;
+import io.vortexfs.node.wal.WriteAheadLog;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
+import org.mapdb.Atomic;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -32,9 +36,19 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The filesystem namespace kept by a node: inodes, directory entries and file layouts, in MapDB
- * under {@code DIR/meta}. Every mutation runs in one MapDB transaction that is committed (and so
- * made durable) before the call returns, or rolled back whole when it fails: an operation that
- * touches several keys, such as a rename across directories, is never seen half-done.
+ * under {@code DIR/meta}, behind the node's write-ahead log under {@code DIR/wal}.
+ *
+ * <p>A mutation is checked against the current state, applied to MapDB in memory, and appended to
+ * the log as one record, all under the store's monitor; the call returns once that record is
+ * durable (concurrent mutations share the fsync). Everything a mutation decides — the time, a new
+ * inode number — is in its record, so replaying the log reproduces the state exactly. An operation
+ * that touches several keys, such as a rename across directories, is one record: after a crash it
+ * is either wholly replayed or wholly absent. MapDB itself is committed only at checkpoints, which
+ * store the last LSN they include; on start MapDB comes back at its last checkpoint and the log
+ * replays what followed.
+ *
+ * <p>Invariant of every mutation body: it throws (an FsException) only before it has changed
+ * anything, so a refused request leaves no trace.
  *
  * <p>Three maps:
  * <ul>
@@ -50,6 +64,7 @@ public final class MetadataStore implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MetadataStore.class);
 
     public static final long ROOT = 1;
+    private static final byte[] NO_BYTES = new byte[0];
     private static final int MAX_LINKS = 65000;
 
     private final DB db;
@@ -57,12 +72,21 @@ public final class MetadataStore implements AutoCloseable {
     private final BTreeMap<Object[], Long> dirents;
     private final BTreeMap<Object[], byte[]> chunks;
     private final BTreeMap<Object[], byte[]> xattrs;
+    private final Atomic.Long checkpointLsn;
     private final Clock clock;
     private final SecureRandom random = new SecureRandom();
+    private final Duration walTimeout = Duration.ofSeconds(30);
+    private WriteAheadLog wal;
+    private long sinceCheckpoint;
+    private volatile boolean failed;
+
+    /** Mutations between checkpoints; bounds replay time and MapDB's uncommitted memory. */
+    private static final int CHECKPOINT_EVERY = 20_000;
 
     private MetadataStore(DB db, Clock clock) {
         this.db = db;
         this.clock = clock;
+        this.checkpointLsn = db.atomicLong("checkpointLsn").createOrOpen();
         this.inodes = db.hashMap("inodes", Serializer.LONG, new AttrSerializer()).createOrOpen();
         this.dirents = db.treeMap("dirents")
                 .keySerializer(new SerializerArrayTuple(Serializer.LONG, Serializer.STRING))
@@ -79,15 +103,41 @@ public final class MetadataStore implements AutoCloseable {
     }
 
     public static MetadataStore open(Path dataDir, Clock clock) throws IOException {
+        return open(dataDir, clock, WriteAheadLog.Options.DEFAULT);
+    }
+
+    /** Opens the store at its last checkpoint and replays the write-ahead log on top of it. */
+    public static MetadataStore open(Path dataDir, Clock clock, WriteAheadLog.Options walOptions) throws IOException {
         Path dir = dataDir.resolve("meta");
         Files.createDirectories(dir);
         DB db = DBMaker.fileDB(dir.resolve("metadata.db").toFile())
                 .fileChannelEnable()
                 .transactionEnable()
+                // The node's own lock file guards the directory; MapDB's lock would outlive a crash in tests.
+                .fileLockDisable()
                 .make();
         MetadataStore store = new MetadataStore(db, clock);
-        store.ensureRoot();
-        return store;
+        try {
+            store.ensureRoot();
+            long[] replayed = {0};
+            synchronized (store) {
+                store.wal = WriteAheadLog.open(dataDir.resolve("wal"), store.checkpointLsn.get(), walOptions, r -> {
+                    store.replay(r);
+                    replayed[0]++;
+                });
+            }
+            if (replayed[0] > 0) {
+                LOG.info("replayed {} metadata changes from the write-ahead log", replayed[0]);
+            }
+            store.checkpoint();
+            return store;
+        } catch (IOException | RuntimeException e) {
+            if (store.wal != null) {
+                store.wal.close();
+            }
+            db.close();
+            throw e;
+        }
     }
 
     private synchronized void ensureRoot() {
@@ -99,23 +149,123 @@ public final class MetadataStore implements AutoCloseable {
         }
     }
 
-    /** A transaction body; it may throw FsException to roll back with a user-facing error. */
-    private interface Mutation<T> {
-        T run() throws FsException;
+    /**
+     * A mutation as the log records it: the request, the time it happened, the inode number it
+     * allocated (0 if none) and extra bytes (an xattr value).
+     */
+    private record Change(Request request, long nowNs, long ino, byte[] extra) {
+        byte[] encode() {
+            byte[] body = MessageCodec.encode(request, WriteAheadLog.MAX_RECORD_BYTES / 2);
+            ByteBuffer b = ByteBuffer.allocate(2 + 8 + 8 + 4 + body.length + extra.length);
+            b.putShort((short) MessageCodec.kindOf(request)).putLong(nowNs).putLong(ino).putInt(body.length)
+                    .put(body).put(extra);
+            return b.array();
+        }
+
+        static Change decode(byte[] record) {
+            ByteBuffer b = ByteBuffer.wrap(record);
+            int kind = b.getShort() & 0xffff;
+            long now = b.getLong();
+            long ino = b.getLong();
+            byte[] body = new byte[b.getInt()];
+            b.get(body);
+            byte[] extra = new byte[b.remaining()];
+            b.get(extra);
+            return new Change((Request) MessageCodec.decode(kind, body), now, ino, extra);
+        }
     }
 
-    private synchronized <T> T mutate(Mutation<T> body) throws FsException {
-        boolean done = false;
+    /**
+     * Applies a mutation and makes it durable: check and apply under the monitor, queue its log
+     * record, then wait — outside the monitor, so others can join the same fsync — until it is on disk.
+     */
+    private Object logged(Request request, byte[] extra, boolean allocatesIno) throws FsException {
+        java.util.concurrent.CompletableFuture<Long> durable;
+        Object result;
+        synchronized (this) {
+            if (failed) {
+                throw new FsException(ErrorCode.IO, "metadata store failed earlier; restart the node");
+            }
+            Change c = new Change(request, nowNs(), allocatesIno ? newIno() : 0, extra);
+            result = apply(c);
+            try {
+                durable = wal.append(c.encode());
+            } catch (RuntimeException e) {
+                failed = true;
+                throw new FsException(ErrorCode.IO, "cannot log a metadata change: " + e.getMessage(), e);
+            }
+            sinceCheckpoint++;
+        }
         try {
-            T result = body.run();
-            db.commit();
-            done = true;
-            return result;
-        } finally {
-            if (!done) {
-                db.rollback();
+            WriteAheadLog.await(durable, walTimeout);
+        } catch (IOException e) {
+            failed = true;
+            throw new FsException(ErrorCode.IO, "metadata change not durable: " + e.getMessage(), e);
+        }
+        if (sinceCheckpoint >= CHECKPOINT_EVERY) {
+            try {
+                checkpoint();
+            } catch (IOException e) {
+                LOG.warn("checkpoint failed; the write-ahead log keeps the changes: {}", e.toString());
             }
         }
+        return result;
+    }
+
+    private void replay(WriteAheadLog.Record record) {
+        Change c = Change.decode(record.payload());
+        try {
+            apply(c);
+        } catch (FsException e) {
+            // A logged change was valid when logged; on the same state it must be valid again.
+            throw new IllegalStateException("replaying LSN " + record.lsn() + " (" + c.request() + ") failed: " + e, e);
+        }
+    }
+
+    /** Runs one mutation on the in-memory state. Deterministic: it uses only what the change carries. */
+    private Object apply(Change c) throws FsException {
+        Request r = c.request();
+        long now = c.nowNs();
+        if (r instanceof Request.MakeNode m) {
+            return doMakeNode(m, c.ino(), now);
+        } else if (r instanceof Request.Link l) {
+            return doLink(l.ino(), l.newParent(), l.newName(), now);
+        } else if (r instanceof Request.Remove rm) {
+            doRemove(rm.parent(), rm.name(), rm.directory(), now);
+            return null;
+        } else if (r instanceof Request.Rename rn) {
+            doRename(rn.srcParent(), rn.srcName(), rn.dstParent(), rn.dstName(), now);
+            return null;
+        } else if (r instanceof Request.SetAttr sa) {
+            return doSetAttr(sa, now);
+        } else if (r instanceof Request.CommitWrite cw) {
+            return doCommitWrite(cw, now);
+        } else if (r instanceof Request.SetXattr x) {
+            return doSetXattr(x.ino(), x.name(), c.extra(), x.flags(), now);
+        } else if (r instanceof Request.RemoveXattr x) {
+            return doRemoveXattr(x.ino(), x.name(), now);
+        }
+        throw new IllegalArgumentException("not a metadata mutation: " + r);
+    }
+
+    /**
+     * Makes everything applied so far durable in MapDB and drops the log before it. Waits for the
+     * log first, so the checkpoint never claims an LSN the log does not hold.
+     */
+    public void checkpoint() throws IOException {
+        long lsn;
+        synchronized (this) {
+            lsn = WriteAheadLog.await(wal.barrier(), walTimeout);
+            checkpointLsn.set(lsn);
+            db.commit();
+            sinceCheckpoint = 0;
+        }
+        wal.checkpoint(lsn);
+    }
+
+    /** Fsyncs of the write-ahead log so far. */
+    public long walFsyncs() {
+        return wal.fsyncCount();
     }
 
     public synchronized Attr getAttr(long ino) throws FsException {
@@ -151,13 +301,15 @@ public final class MetadataStore implements AutoCloseable {
 
     public Attr makeNode(Request.MakeNode r) throws FsException {
         Names.validate(r.name());
-        return mutate(() -> {
+        return (Attr) logged(r, NO_BYTES, true);
+    }
+
+    private Attr doMakeNode(Request.MakeNode r, long ino, long now) throws FsException {
+        {
             Attr parent = directory(r.parent());
             if (dirents.containsKey(key(r.parent(), r.name()))) {
                 throw new FsException(ErrorCode.EXISTS, "'" + r.name() + "' exists");
             }
-            long now = nowNs();
-            long ino = newIno();
             boolean dir = FileType.isDirectory(r.mode());
             int mode = r.mode();
             int gid = r.gid();
@@ -175,12 +327,16 @@ public final class MetadataStore implements AutoCloseable {
             dirents.put(key(r.parent(), r.name()), ino);
             touchDirectory(parent, dir ? 1 : 0, now);
             return attr;
-        });
+        }
     }
 
     public Attr link(long ino, long newParent, String newName) throws FsException {
         Names.validate(newName);
-        return mutate(() -> {
+        return (Attr) logged(new Request.Link(ino, newParent, newName), NO_BYTES, false);
+    }
+
+    private Attr doLink(long ino, long newParent, String newName, long now) throws FsException {
+        {
             Attr target = getAttr(ino);
             if (target.isDirectory()) {
                 throw new FsException(ErrorCode.PERMISSION, "hard links to directories are not allowed");
@@ -192,26 +348,28 @@ public final class MetadataStore implements AutoCloseable {
             if (dirents.containsKey(key(newParent, newName))) {
                 throw new FsException(ErrorCode.EXISTS, "'" + newName + "' exists");
             }
-            long now = nowNs();
             dirents.put(key(newParent, newName), ino);
             Attr linked = changed(target, target.mode(), target.nlink() + 1, target.uid(), target.gid(), target.size(),
                     target.atimeNs(), target.mtimeNs(), now, target.parent());
             inodes.put(ino, linked);
             touchDirectory(parent, 0, now);
             return linked;
-        });
+        }
     }
 
     public void remove(long parentIno, String name, boolean directory) throws FsException {
         Names.validate(name);
-        mutate(() -> {
+        logged(new Request.Remove(parentIno, name, directory), NO_BYTES, false);
+    }
+
+    private void doRemove(long parentIno, String name, boolean directory, long now) throws FsException {
+        {
             Attr parent = directory(parentIno);
             Long childIno = dirents.get(key(parentIno, name));
             if (childIno == null) {
                 throw new FsException(ErrorCode.NOT_FOUND, "no entry '" + name + "'");
             }
             Attr child = getAttr(childIno);
-            long now = nowNs();
             if (directory) {
                 if (!child.isDirectory()) {
                     throw new FsException(ErrorCode.NOT_DIRECTORY, "'" + name + "' is not a directory");
@@ -225,14 +383,18 @@ public final class MetadataStore implements AutoCloseable {
             dirents.remove(key(parentIno, name));
             dropLink(child, now);
             touchDirectory(parent, child.isDirectory() ? -1 : 0, now);
-            return null;
-        });
+        }
     }
 
     public void rename(long srcParentIno, String srcName, long dstParentIno, String dstName) throws FsException {
         Names.validate(srcName);
         Names.validate(dstName);
-        mutate(() -> {
+        logged(new Request.Rename(srcParentIno, srcName, dstParentIno, dstName), NO_BYTES, false);
+    }
+
+    private void doRename(long srcParentIno, String srcName, long dstParentIno, String dstName, long now)
+            throws FsException {
+        {
             directory(srcParentIno);
             directory(dstParentIno);
             Long srcIno = dirents.get(key(srcParentIno, srcName));
@@ -242,12 +404,11 @@ public final class MetadataStore implements AutoCloseable {
             Attr src = getAttr(srcIno);
             Long dstIno = dirents.get(key(dstParentIno, dstName));
             if (dstIno != null && dstIno.longValue() == srcIno.longValue()) {
-                return null; // Both names are links to one inode: POSIX says do nothing.
+                return; // Both names are links to one inode: POSIX says do nothing.
             }
             if (src.isDirectory() && isAncestorOrSelf(srcIno, dstParentIno)) {
                 throw new FsException(ErrorCode.INVALID, "cannot move a directory into itself");
             }
-            long now = nowNs();
             if (dstIno != null) {
                 Attr dst = getAttr(dstIno);
                 if (src.isDirectory() && !dst.isDirectory()) {
@@ -275,14 +436,16 @@ public final class MetadataStore implements AutoCloseable {
             inodes.put(srcIno, changed(current, current.mode(), current.nlink(), current.uid(), current.gid(),
                     current.size(), current.atimeNs(), current.mtimeNs(), now,
                     current.isDirectory() ? dstParentIno : current.parent()));
-            return null;
-        });
+        }
     }
 
     public Attr setAttr(Request.SetAttr r) throws FsException {
-        return mutate(() -> {
+        return (Attr) logged(r, NO_BYTES, false);
+    }
+
+    private Attr doSetAttr(Request.SetAttr r, long now) throws FsException {
+        {
             Attr a = getAttr(r.ino());
-            long now = nowNs();
             int mode = a.mode();
             int uid = a.uid();
             int gid = a.gid();
@@ -320,7 +483,7 @@ public final class MetadataStore implements AutoCloseable {
             Attr updated = changed(a, mode, a.nlink(), uid, gid, size, atime, mtime, now, a.parent());
             inodes.put(a.ino(), updated);
             return updated;
-        });
+        }
     }
 
     /** The file's attributes and its stored slots in index order, read together. */
@@ -337,34 +500,43 @@ public final class MetadataStore implements AutoCloseable {
     }
 
     public Attr commitWrite(Request.CommitWrite r) throws FsException {
-        return mutate(() -> {
+        return (Attr) logged(r, NO_BYTES, false);
+    }
+
+    private Attr doCommitWrite(Request.CommitWrite r, long now) throws FsException {
+        {
             Attr a = getAttr(r.ino());
             if (!a.isRegular()) {
                 throw new FsException(a.isDirectory() ? ErrorCode.IS_DIRECTORY : ErrorCode.INVALID, "not a regular file");
             }
             for (ChunkSlot slot : r.slots()) {
+                if (slot.ref() != null && slot.ref().length() > a.chunkSize()) {
+                    throw new FsException(ErrorCode.INVALID, "slot longer than the file's chunk size");
+                }
+            }
+            for (ChunkSlot slot : r.slots()) {
                 if (slot.ref() == null) {
                     chunks.remove(chunkKey(r.ino(), slot.index()));
                 } else {
-                    if (slot.ref().length() > a.chunkSize()) {
-                        throw new FsException(ErrorCode.INVALID, "slot longer than the file's chunk size");
-                    }
                     chunks.put(chunkKey(r.ino(), slot.index()), encodeRef(slot.ref()));
                 }
             }
-            long now = nowNs();
             long mtime = r.mtimeNs();
             Attr updated = changed(a, a.mode(), a.nlink(), a.uid(), a.gid(), Math.max(a.size(), r.minSize()),
                     a.atimeNs(), mtime, Math.max(now, mtime), a.parent());
             inodes.put(a.ino(), updated);
             return updated;
-        });
+        }
     }
 
     public Attr setXattr(long ino, String name, byte[] value, int flags) throws FsException {
         Xattrs.checkName(name);
         Xattrs.checkValue(value);
-        return mutate(() -> {
+        return (Attr) logged(new Request.SetXattr(ino, name, flags), value, false);
+    }
+
+    private Attr doSetXattr(long ino, String name, byte[] value, int flags, long now) throws FsException {
+        {
             Attr a = getAttr(ino);
             Object[] key = new Object[] {ino, name};
             boolean exists = xattrs.containsKey(key);
@@ -378,11 +550,11 @@ public final class MetadataStore implements AutoCloseable {
                 throw new FsException(ErrorCode.NO_SPACE, "too many extended attributes on inode " + ino);
             }
             xattrs.put(key, value);
-            Attr updated = changed(a, a.mode(), a.nlink(), a.uid(), a.gid(), a.size(), a.atimeNs(), a.mtimeNs(), nowNs(),
+            Attr updated = changed(a, a.mode(), a.nlink(), a.uid(), a.gid(), a.size(), a.atimeNs(), a.mtimeNs(), now,
                     a.parent());
             inodes.put(ino, updated);
             return updated;
-        });
+        }
     }
 
     public synchronized byte[] getXattr(long ino, String name) throws FsException {
@@ -406,16 +578,18 @@ public final class MetadataStore implements AutoCloseable {
 
     public Attr removeXattr(long ino, String name) throws FsException {
         Xattrs.checkName(name);
-        return mutate(() -> {
-            Attr a = getAttr(ino);
-            if (xattrs.remove(new Object[] {ino, name}) == null) {
-                throw new FsException(ErrorCode.NO_DATA, "no attribute " + name);
-            }
-            Attr updated = changed(a, a.mode(), a.nlink(), a.uid(), a.gid(), a.size(), a.atimeNs(), a.mtimeNs(), nowNs(),
-                    a.parent());
-            inodes.put(ino, updated);
-            return updated;
-        });
+        return (Attr) logged(new Request.RemoveXattr(ino, name), NO_BYTES, false);
+    }
+
+    private Attr doRemoveXattr(long ino, String name, long now) throws FsException {
+        Attr a = getAttr(ino);
+        if (xattrs.remove(new Object[] {ino, name}) == null) {
+            throw new FsException(ErrorCode.NO_DATA, "no attribute " + name);
+        }
+        Attr updated = changed(a, a.mode(), a.nlink(), a.uid(), a.gid(), a.size(), a.atimeNs(), a.mtimeNs(), now,
+                a.parent());
+        inodes.put(ino, updated);
+        return updated;
     }
 
     public synchronized long inodeCount() {
@@ -427,8 +601,23 @@ public final class MetadataStore implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() {
-        if (!db.isClosed()) {
+    public void close() {
+        if (db.isClosed()) {
+            return;
+        }
+        try {
+            if (!failed) {
+                checkpoint();
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("final checkpoint failed; the write-ahead log keeps the changes: {}", e.toString());
+        }
+        try {
+            wal.close();
+        } catch (IOException e) {
+            LOG.warn("closing the write-ahead log: {}", e.toString());
+        }
+        synchronized (this) {
             db.close();
         }
     }
