@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
             MountCommand.class,
             UmountCommand.class,
             StatusCommand.class,
+            FsckCommand.class,
             VersionCommand.class,
             CommandLine.HelpCommand.class
         })

@@ -170,6 +170,13 @@ public sealed interface Request extends Message {
         }
     }
 
+    /**
+     * Asks a node to check everything it stores: names point at inodes, link counts match names,
+     * every inode is reachable, and every chunk a file uses is present and hashes to its id.
+     */
+    record Fsck() implements Request {
+    }
+
     /** Capacity and usage, for statfs(2). */
     record StatFs() implements Request {
     }

@@ -68,6 +68,13 @@ public sealed interface Response extends Message {
         }
     }
 
+    /** What a node's check found; an empty problem list means consistent. */
+    record FsckReport(String nodeId, long inodes, long files, long chunksChecked, List<String> problems) implements Response {
+        public FsckReport {
+            problems = Lists.checked(problems, String.class);
+        }
+    }
+
     record FsStats(long totalBytes, long freeBytes, long files) implements Response {
     }
 

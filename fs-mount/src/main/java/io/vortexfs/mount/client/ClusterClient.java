@@ -165,6 +165,14 @@ public final class ClusterClient implements AutoCloseable {
         return new Response.FsStats(total, free, files);
     }
 
+    /** Runs a node's full check; slow on a large node, so it gets a long deadline. */
+    public Response.FsckReport fsck(MemberInfo member, java.time.Duration timeout) throws FsException {
+        RpcClient c = pool.get(new HostPort(member.host(), member.port()));
+        try (Reply r = c.callSync(new Request.Fsck(), null, timeout)) {
+            return (Response.FsckReport) r.response();
+        }
+    }
+
     public Response.NodeStats nodeStats(MemberInfo member) throws FsException {
         try (Reply r = call(member, new Request.GetStats(), null)) {
             return (Response.NodeStats) r.response();

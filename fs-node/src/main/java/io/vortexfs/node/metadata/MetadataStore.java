@@ -592,6 +592,78 @@ public final class MetadataStore implements AutoCloseable {
         return updated;
     }
 
+    /** What {@link #check} found: problems in words, and the chunks the files use. */
+    public record CheckResult(long inodes, long files, List<String> problems, Map<ChunkId, Integer> chunkLengths) {
+    }
+
+    /**
+     * Checks the namespace for consistency: every name points at an inode; every inode but the root
+     * is named (else it is an orphan, left by a crash between the steps of an operation); link
+     * counts match the names; directories know their parent; slots fit the file's chunk size.
+     * Runs under the monitor: a consistent view, at the price of pausing mutations meanwhile.
+     */
+    public synchronized CheckResult check() {
+        List<String> problems = new ArrayList<>();
+        Map<Long, Integer> names = new java.util.HashMap<>();
+        Map<Long, Integer> subdirs = new java.util.HashMap<>();
+        for (Map.Entry<Object[], Long> e : dirents.entrySet()) {
+            long parent = (Long) e.getKey()[0];
+            String name = (String) e.getKey()[1];
+            long child = e.getValue();
+            Attr c = inodes.get(child);
+            if (c == null) {
+                problems.add("name '" + name + "' in directory " + parent + " points at missing inode " + child);
+                continue;
+            }
+            names.merge(child, 1, Integer::sum);
+            if (c.isDirectory()) {
+                subdirs.merge(parent, 1, Integer::sum);
+                if (c.parent() != parent) {
+                    problems.add("directory " + child + " is named in " + parent + " but records parent " + c.parent());
+                }
+            }
+            if (!inodes.containsKey(parent)) {
+                problems.add("name '" + name + "' lives in missing directory " + parent);
+            }
+        }
+        long files = 0;
+        Map<ChunkId, Integer> chunkLengths = new java.util.HashMap<>();
+        for (Attr a : inodes.values()) {
+            int named = names.getOrDefault(a.ino(), 0);
+            if (a.ino() != ROOT && named == 0) {
+                problems.add("inode " + a.ino() + " is not named anywhere (orphan)");
+            }
+            if (a.isDirectory()) {
+                int want = 2 + subdirs.getOrDefault(a.ino(), 0);
+                if (a.nlink() != want) {
+                    problems.add("directory " + a.ino() + " has nlink " + a.nlink() + " but " + want + " links");
+                }
+                if (a.ino() != ROOT && named > 1) {
+                    problems.add("directory " + a.ino() + " has " + named + " names");
+                }
+            } else if (a.nlink() != named && a.ino() != ROOT) {
+                problems.add("inode " + a.ino() + " has nlink " + a.nlink() + " but " + named + " names");
+            }
+            if (a.isRegular()) {
+                files++;
+            }
+        }
+        for (Map.Entry<Object[], byte[]> e : chunks.entrySet()) {
+            long ino = (Long) e.getKey()[0];
+            Attr a = inodes.get(ino);
+            ChunkRef ref = decodeRef(e.getValue());
+            if (a == null) {
+                problems.add("chunk slot " + e.getKey()[1] + " belongs to missing inode " + ino);
+                continue;
+            }
+            if (ref.length() > a.chunkSize()) {
+                problems.add("file " + ino + " slot " + e.getKey()[1] + " is longer than its chunk size");
+            }
+            chunkLengths.merge(ref.id(), ref.length(), Math::max);
+        }
+        return new CheckResult(inodes.size(), files, problems, chunkLengths);
+    }
+
     public synchronized long inodeCount() {
         return inodes.size();
     }

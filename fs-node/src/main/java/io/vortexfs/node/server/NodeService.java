@@ -116,11 +116,37 @@ public final class NodeService {
         } else if (request instanceof Request.RemoveXattr x) {
             metadata.removeXattr(x.ino(), x.name());
             return reply(new Response.Ok());
+        } else if (request instanceof Request.Fsck) {
+            return reply(fsck());
         } else if (request instanceof Request.StatFs) {
             long[] space = space();
             return reply(new Response.FsStats(space[0], space[1], metadata.inodeCount()));
         }
         throw new FsException(ErrorCode.NOT_SUPPORTED, "unsupported request " + request.getClass().getSimpleName());
+    }
+
+    /** Checks the namespace, then re-reads and re-hashes every chunk a file uses. */
+    private Response.FsckReport fsck() {
+        MetadataStore.CheckResult r = metadata.check();
+        List<String> problems = new java.util.ArrayList<>(r.problems());
+        long checked = 0;
+        for (var e : r.chunkLengths().entrySet()) {
+            try {
+                ByteBuf data = chunks.get(e.getKey(), alloc);
+                try {
+                    if (data.readableBytes() < e.getValue()) {
+                        problems.add("chunk " + e.getKey() + " has " + data.readableBytes() + " bytes; a file uses "
+                                + e.getValue());
+                    }
+                } finally {
+                    data.release();
+                }
+            } catch (FsException ex) {
+                problems.add("chunk " + e.getKey() + ": " + ex.getMessage());
+            }
+            checked++;
+        }
+        return new Response.FsckReport(identity.nodeId(), r.inodes(), r.files(), checked, problems);
     }
 
     private Response.ClusterView clusterView() {

@@ -87,6 +87,7 @@ public final class MessageCodec {
         kryo.register(Request.GetXattr.class, 116);
         kryo.register(Request.ListXattr.class, 117);
         kryo.register(Request.RemoveXattr.class, 118);
+        kryo.register(Request.Fsck.class, 119);
 
         kryo.register(Response.ClusterView.class, 200);
         kryo.register(Response.NodeStats.class, 201);
@@ -99,6 +100,7 @@ public final class MessageCodec {
         kryo.register(Response.Error.class, 208);
         kryo.register(Response.XattrValue.class, 209);
         kryo.register(Response.XattrNames.class, 210);
+        kryo.register(Response.FsckReport.class, 211);
         return kryo;
     }
 

@@ -1,0 +1,76 @@
+package io.vortexfs.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A writer copies files through the mount and fsyncs each one, while the node is killed with SIGKILL
+ * at random moments, 20 times. After every restart each file whose fsync returned must be intact,
+ * and at the end `vortex fsck` must find the cluster consistent.
+ */
+@Timeout(value = 8, unit = TimeUnit.MINUTES)
+class CrashLoopTest {
+    @TempDir
+    Path tmp;
+
+    TestCluster cluster;
+
+    @AfterEach
+    void stop() throws Exception {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void everyFsyncedFileSurvivesTwentyKillsOfTheNode() throws Exception {
+        cluster = new TestCluster(tmp);
+        TestCluster.Node node = cluster.startNode();
+        Path mp = Mounts.fresh("crash");
+        cluster.mount(mp, "256m", "--timeout", "5s");
+        Path local = Files.createDirectories(tmp.resolve("local"));
+        Path manifest = tmp.resolve("manifest");
+        Files.createFile(manifest);
+        Random rnd = new Random(20261122);
+        int verified = 0;
+
+        for (int round = 0; round < 20; round++) {
+            // Files of 1 KiB to 9 MiB: several chunks, partial chunks, one-chunk files.
+            String writer = "for i in $(seq 1 1000); do n=r" + round + "f$i; "
+                    + "head -c $(( (RANDOM * 32768 + RANDOM) % 9437184 + 1024 )) /dev/urandom > '" + local + "'/$n || exit 0; "
+                    + "dd if='" + local + "'/$n of='" + mp + "'/$n bs=128k conv=fsync status=none 2>/dev/null || exit 0; "
+                    + "echo $n >> '" + manifest + "'; done";
+            Process w = new ProcessBuilder("bash", "-c", writer).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            Thread.sleep(300 + rnd.nextInt(1500));
+            node.kill();
+            if (!w.waitFor(60, TimeUnit.SECONDS)) {
+                w.destroyForcibly();
+                throw new AssertionError("the writer hung after the node died (round " + round + ")");
+            }
+            node.restart();
+
+            List<String> acknowledged = Files.readAllLines(manifest);
+            for (String name : acknowledged) {
+                Shell.run("cmp '" + local + "/" + name + "' '" + mp + "/" + name + "'").ok();
+            }
+            verified = acknowledged.size();
+        }
+        assertTrue(verified >= 20, "the writer got too few files through: " + verified);
+
+        Shell.Result fsck = Shell.exec(Vortex.java("128m", "fsck", "--cluster", cluster.seeds()), null, Map.of(), 120);
+        assertEquals(0, fsck.exit(), "fsck: " + fsck.out() + fsck.err());
+        assertTrue(fsck.out().contains("consistent"), fsck.out());
+    }
+}
