@@ -39,10 +39,18 @@ public final class ChunkStore {
     private final Path tmp;
     private final AtomicLong count = new AtomicLong();
     private final AtomicLong bytes = new AtomicLong();
+    /**
+     * Locks striped by chunk id. A rename replaces an existing file silently, so without them two
+     * writers of the same new chunk would both see it absent, both rename, and both count it.
+     */
+    private final Object[] stripes = new Object[64];
 
     public ChunkStore(Path dataDir) throws IOException {
         this.root = dataDir.resolve("chunks");
         this.tmp = root.resolve("tmp");
+        for (int i = 0; i < stripes.length; i++) {
+            stripes[i] = new Object();
+        }
         Files.createDirectories(tmp);
         clearTemporaries();
         scan();
@@ -94,20 +102,27 @@ public final class ChunkStore {
                 }
                 ch.force(true);
             }
-            Path dir = target.getParent();
-            boolean newDir = !Files.isDirectory(dir);
-            Files.createDirectories(dir);
-            if (newDir) {
-                fsyncDirectory(root);
+            // The temporary file is written outside the lock; only the final check-and-rename is inside.
+            synchronized (stripes[(int) (id.w3() & (stripes.length - 1))]) {
+                if (Files.exists(target)) {
+                    deleteQuietly(temp);
+                    return;
+                }
+                Path dir = target.getParent();
+                boolean newDir = !Files.isDirectory(dir);
+                Files.createDirectories(dir);
+                if (newDir) {
+                    fsyncDirectory(root);
+                }
+                try {
+                    Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+                } catch (AtomicMoveNotSupportedException e) {
+                    throw new IOException("the data directory does not support atomic rename", e);
+                }
+                fsyncDirectory(dir);
+                count.incrementAndGet();
+                bytes.addAndGet(data.readableBytes());
             }
-            try {
-                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                throw new IOException("the data directory does not support atomic rename", e);
-            }
-            fsyncDirectory(dir);
-            count.incrementAndGet();
-            bytes.addAndGet(data.readableBytes());
         } catch (IOException e) {
             deleteQuietly(temp);
             if (e.getMessage() != null && e.getMessage().contains("No space")) {

@@ -1,5 +1,6 @@
 package io.vortexfs.node.metadata;
 
+import io.vortexfs.node.wal.WriteAheadLog;
 import io.vortexfs.protocol.Attr;
 import io.vortexfs.protocol.ChunkId;
 import io.vortexfs.protocol.ChunkRef;
@@ -12,7 +13,6 @@ import io.vortexfs.protocol.Names;
 import io.vortexfs.protocol.Request;
 import io.vortexfs.protocol.Response;
 import io.vortexfs.protocol.wire.MessageCodec;
-import io.vortexfs.node.wal.WriteAheadLog;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -21,10 +21,10 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import org.mapdb.Atomic;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.mapdb.Atomic;
 import org.mapdb.BTreeMap;
 import org.mapdb.DB;
 import org.mapdb.DBMaker;
@@ -301,6 +301,10 @@ public final class MetadataStore implements AutoCloseable {
 
     public Attr makeNode(Request.MakeNode r) throws FsException {
         Names.validate(r.name());
+        if (FileType.isRegular(r.mode()) && r.chunkSize() <= 0) {
+            // A layout is cut in chunkSize pieces: without one, truncate divides by zero and no mount can open the file.
+            throw new FsException(ErrorCode.INVALID, "a regular file needs a positive chunk size");
+        }
         return (Attr) logged(r, NO_BYTES, true);
     }
 

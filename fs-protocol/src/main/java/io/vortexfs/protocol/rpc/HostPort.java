@@ -14,27 +14,43 @@ public record HostPort(String host, int port) {
         }
     }
 
-    /** Parses {@code host:port}; the message of the exception is fit to show a user. */
+    /**
+     * Parses {@code host:port}, or {@code [ipv6]:port}; the message of the exception is fit to show a
+     * user. An IPv6 address must be in brackets: in {@code fe80::1} nothing tells the port apart.
+     */
     public static HostPort parse(String text) {
         if (text == null) {
             throw new IllegalArgumentException("missing address");
         }
         String s = text.trim();
-        int colon = s.lastIndexOf(':');
-        if (colon <= 0 || colon == s.length() - 1) {
+        String host;
+        String port;
+        if (s.startsWith("[")) {
+            int close = s.indexOf(']');
+            if (close < 0 || close + 1 >= s.length() || s.charAt(close + 1) != ':') {
+                throw new IllegalArgumentException("address must be [IPV6]:PORT: '" + text + "'");
+            }
+            host = s.substring(1, close);
+            port = s.substring(close + 2);
+        } else {
+            int colon = s.lastIndexOf(':');
+            if (colon < 0) {
+                throw new IllegalArgumentException("address must be HOST:PORT: '" + text + "'");
+            }
+            host = s.substring(0, colon);
+            port = s.substring(colon + 1);
+            if (host.indexOf(':') >= 0 || host.indexOf(']') >= 0) {
+                throw new IllegalArgumentException("an IPv6 address must be in brackets, as [ADDRESS]:PORT: '"
+                        + text + "'");
+            }
+        }
+        if (host.isEmpty() || port.isEmpty()) {
             throw new IllegalArgumentException("address must be HOST:PORT: '" + text + "'");
         }
-        String host = s.substring(0, colon);
-        if (host.startsWith("[") && host.endsWith("]")) {
-            host = host.substring(1, host.length() - 1);
-        }
-        int port;
-        try {
-            port = Integer.parseInt(s.substring(colon + 1));
-        } catch (NumberFormatException e) {
+        if (port.length() > 5 || !port.chars().allMatch(c -> c >= '0' && c <= '9')) {
             throw new IllegalArgumentException("port is not a number in '" + text + "'");
         }
-        return new HostPort(host, port);
+        return new HostPort(host, Integer.parseInt(port));
     }
 
     /** Parses a comma-separated list of addresses. */

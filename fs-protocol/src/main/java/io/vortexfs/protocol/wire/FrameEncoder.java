@@ -31,11 +31,10 @@ public final class FrameEncoder extends MessageToMessageEncoder<Envelope> {
         ByteBuf head = ctx.alloc().buffer(FrameFormat.HEADER_BYTES + body.length);
         writeHeadAndBody(head, envelope, body);
         out.add(head);
-        // Envelope is not reference-counted: its payload passes to the outbound buffers as it is.
+        // MessageToMessageEncoder releases the envelope, and so its payload, after encode() (and when
+        // encode() throws): the payload goes out retained, as the same buffer, never copied.
         if (payload.isReadable()) {
-            out.add(payload);
-        } else {
-            payload.release();
+            out.add(payload.retain());
         }
     }
 

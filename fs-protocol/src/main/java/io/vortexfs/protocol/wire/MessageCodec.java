@@ -6,6 +6,7 @@ import com.esotericsoftware.kryo.Registration;
 import com.esotericsoftware.kryo.Serializer;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
+import com.esotericsoftware.kryo.util.DefaultClassResolver;
 import com.esotericsoftware.kryo.util.Pool;
 import io.vortexfs.protocol.Attr;
 import io.vortexfs.protocol.ChunkId;
@@ -48,7 +49,7 @@ public final class MessageCodec {
     }
 
     static Kryo newKryo() {
-        Kryo kryo = new Kryo();
+        Kryo kryo = new Kryo(new IdOnlyClassResolver(), null);
         kryo.setRegistrationRequired(true);
         kryo.setReferences(false);
         kryo.setMaxDepth(MAX_DEPTH);
@@ -131,7 +132,7 @@ public final class MessageCodec {
     /** Encodes a message body; fails when it would exceed {@code maxBytes}. */
     public static byte[] encode(Message message, int maxBytes) {
         Kryo kryo = POOL.obtain();
-        try (Output out = new Output(256, maxBytes)) {
+        try (Output out = new Output(Math.min(256, maxBytes), maxBytes)) {
             kryo.writeObject(out, message);
             return out.toBytes();
         } catch (KryoException e) {
@@ -175,6 +176,20 @@ public final class MessageCodec {
 
     private static int remaining(Input in) {
         return in.limit() - in.position();
+    }
+
+    /**
+     * Resolves classes by registration id only. Kryo's default resolver also accepts a class written
+     * by name (class id 1): it would read a name of any claimed length (allocating a char array of
+     * that size before the bytes are there), load the named class, and remember the name in a map
+     * that lives as long as the pooled Kryo. Registration-required writers never send names, so a
+     * name on the wire is always hostile.
+     */
+    static final class IdOnlyClassResolver extends DefaultClassResolver {
+        @Override
+        protected Registration readName(Input input) {
+            throw new KryoException("a class name instead of a registered class id");
+        }
     }
 
     /** UTF-8 with a byte count; the count is checked against the bytes present before allocating. */

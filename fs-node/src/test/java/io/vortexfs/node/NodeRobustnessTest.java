@@ -1,0 +1,274 @@
+package io.vortexfs.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.channel.EventLoopGroup;
+import io.vortexfs.node.testing.LeakCheck;
+import io.vortexfs.protocol.Attr;
+import io.vortexfs.protocol.ChunkId;
+import io.vortexfs.protocol.FileType;
+import io.vortexfs.protocol.FsException;
+import io.vortexfs.protocol.Message;
+import io.vortexfs.protocol.Request;
+import io.vortexfs.protocol.Response;
+import io.vortexfs.protocol.rpc.EventLoops;
+import io.vortexfs.protocol.rpc.HostPort;
+import io.vortexfs.protocol.rpc.Reply;
+import io.vortexfs.protocol.rpc.RpcClient;
+import io.vortexfs.protocol.wire.Envelope;
+import io.vortexfs.protocol.wire.FrameEncoder;
+import io.vortexfs.protocol.wire.FrameFormat;
+import io.vortexfs.protocol.wire.MessageCodec;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A node keeps serving well-behaved clients while others send it garbage, half frames or nothing. */
+@ExtendWith(LeakCheck.class)
+class NodeRobustnessTest {
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+
+    private static EventLoopGroup group;
+
+    @TempDir
+    Path dir;
+
+    private Node node;
+    private RpcClient client;
+    private final List<Socket> sockets = new ArrayList<>();
+
+    @BeforeAll
+    static void startLoop() {
+        group = EventLoops.newGroup(1, "test-client");
+    }
+
+    @AfterAll
+    static void stopLoop() {
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    @BeforeEach
+    void start() throws Exception {
+        node = Node.start(NodeConfig.defaults(dir, "127.0.0.1", 0));
+        client = RpcClient.connect(group, new HostPort("127.0.0.1", node.port()), TIMEOUT, 64);
+    }
+
+    @AfterEach
+    void stop() throws IOException {
+        for (Socket s : sockets) {
+            s.close();
+        }
+        client.close();
+        node.close();
+    }
+
+    private Socket raw() throws IOException {
+        Socket s = new Socket("127.0.0.1", node.port());
+        s.setSoTimeout(10_000);
+        sockets.add(s);
+        return s;
+    }
+
+    private static byte[] frame(long id, Message m, byte[] payload) {
+        ByteBuf p = Unpooled.wrappedBuffer(payload);
+        ByteBuf buf = FrameEncoder.toBuffer(UnpooledByteBufAllocator.DEFAULT, new Envelope(id, m, p));
+        try {
+            return ByteBufUtil.getBytes(buf);
+        } finally {
+            buf.release();
+            p.release();
+        }
+    }
+
+    /** Reads until the node closes the connection; returns what it sent. */
+    private static byte[] readToEnd(Socket s) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        InputStream in = s.getInputStream();
+        byte[] buf = new byte[8192];
+        try {
+            for (int n; (n = in.read(buf)) >= 0; ) {
+                out.write(buf, 0, n);
+            }
+        } catch (SocketTimeoutException e) {
+            throw new AssertionError("the node did not close the connection", e);
+        } catch (IOException e) {
+            // Reset by the node: closed all the same.
+        }
+        return out.toByteArray();
+    }
+
+    private void assertStillServes(String name) throws FsException {
+        try (Reply r = client.callSync(new Request.MakeNode(1, name, FileType.S_IFDIR | 0755, 0, 0, null, 0), null,
+                TIMEOUT)) {
+            Attr a = ((Response.AttrReply) r.response()).attr();
+            assertTrue(a.isDirectory());
+        }
+        try (Reply r = client.callSync(new Request.Lookup(1, name), null, TIMEOUT)) {
+            assertTrue(r.response() instanceof Response.AttrReply);
+        }
+    }
+
+    @Test
+    void garbageAndSilentConnectionsDoNotStopAWellBehavedClient() throws Exception {
+        Socket garbage = raw();
+        Socket halfFrame = raw();
+        byte[] whole = frame(1, new Request.GetStats(), new byte[0]);
+        halfFrame.getOutputStream().write(whole, 0, 10);
+        halfFrame.getOutputStream().flush();
+        garbage.getOutputStream().write("GET / HTTP/1.1\r\nHost: vortex\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        garbage.getOutputStream().flush();
+
+        for (int i = 0; i < 20; i++) {
+            assertStillServes("d" + i);
+        }
+        assertEquals(0, readToEnd(garbage).length, "the node answers garbage by closing, with no reply");
+
+        // The silent half frame is left waiting: neither answered nor closed.
+        halfFrame.setSoTimeout(200);
+        assertThrows(SocketTimeoutException.class, () -> halfFrame.getInputStream().read());
+        assertStillServes("after");
+        // Completing the frame gets it answered.
+        halfFrame.setSoTimeout(10_000);
+        halfFrame.getOutputStream().write(whole, 10, whole.length - 10);
+        halfFrame.getOutputStream().flush();
+        assertTrue(halfFrame.getInputStream().read() >= 0);
+    }
+
+    @Test
+    void repliesToAClientThatVanishedAreReleased() throws Exception {
+        // Chunk replies carry pooled buffers; written after the connection is gone (and its pipeline
+        // with it), they must still be released. LeakCheck fails the class if one is not.
+        byte[] data = new byte[256 * 1024];
+        new Random(3).nextBytes(data);
+        ChunkId id = ChunkId.of(data);
+        try (Reply r = client.callSync(new Request.PutChunk(id, data.length), Unpooled.wrappedBuffer(data), TIMEOUT)) {
+            assertEquals(new Response.Ok(), r.response());
+        }
+        for (int round = 0; round < 3; round++) {
+            Socket s = raw();
+            ByteArrayOutputStream batch = new ByteArrayOutputStream();
+            for (int i = 0; i < 200; i++) {
+                batch.write(frame(i, new Request.GetChunk(id), new byte[0]));
+            }
+            s.getOutputStream().write(batch.toByteArray());
+            s.getOutputStream().flush();
+            // Let the node read the requests, then vanish (RST) while its workers are still busy.
+            Thread.sleep(30);
+            s.setSoLinger(true, 0);
+            s.close();
+        }
+        // Let the workers finish the requests of the vanished connections.
+        for (int i = 0; i < 20; i++) {
+            assertStillServes("after-" + i);
+        }
+        Thread.sleep(200);
+    }
+
+    @Test
+    void aResponseSentToTheNodeClosesThatConnection() throws Exception {
+        Socket s = raw();
+        s.getOutputStream().write(frame(1, new Response.Ok(), new byte[0]));
+        s.getOutputStream().flush();
+        assertEquals(0, readToEnd(s).length);
+        assertStillServes("x");
+    }
+
+    @Test
+    void survivesTwoThousandRandomFrames() throws Exception {
+        Random random = new Random(2000);
+        int[] kinds = messageKinds();
+        List<Message> valid = List.of(new Request.GetStats(), new Request.StatFs(), new Request.GetAttr(1),
+                new Request.ReadDir(1), new Request.Lookup(1, "nothing"), new Request.GetAttr(12345),
+                new Request.GetChunk(ChunkId.of(new byte[] {1})), new Request.Hello(FrameFormat.VERSION, "fuzz"));
+        int frames = 0;
+        int connections = 0;
+        while (frames < 2000) {
+            ByteArrayOutputStream batch = new ByteArrayOutputStream();
+            int n = 1 + random.nextInt(40);
+            for (int i = 0; i < n; i++, frames++) {
+                batch.write(randomFrame(random, kinds, valid));
+            }
+            Socket s = raw();
+            try {
+                s.getOutputStream().write(batch.toByteArray());
+                s.shutdownOutput();
+            } catch (IOException e) {
+                // The node may close on the first bad frame before the rest is written.
+            }
+            readToEnd(s);
+            s.close();
+            sockets.remove(s);
+            connections++;
+        }
+        assertTrue(connections > 50);
+        assertStillServes("survivor");
+        try (Reply r = client.callSync(new Request.GetStats(), null, TIMEOUT)) {
+            assertTrue(r.response() instanceof Response.NodeStats);
+        }
+    }
+
+    private static byte[] randomFrame(Random random, int[] kinds, List<Message> valid) {
+        switch (random.nextInt(4)) {
+            case 0: { // a valid request
+                return frame(random.nextLong(), valid.get(random.nextInt(valid.size())), new byte[0]);
+            }
+            case 1: { // a valid header with a random body
+                byte[] body = new byte[random.nextInt(60)];
+                random.nextBytes(body);
+                byte[] payload = new byte[random.nextInt(10)];
+                ByteBuf b = Unpooled.buffer();
+                b.writeInt(FrameFormat.MAGIC).writeByte(FrameFormat.VERSION).writeByte(0)
+                        .writeShort(kinds[random.nextInt(kinds.length)]).writeLong(random.nextLong())
+                        .writeInt(body.length).writeInt(payload.length).writeBytes(body).writeBytes(payload);
+                byte[] out = ByteBufUtil.getBytes(b);
+                b.release();
+                return out;
+            }
+            case 2: { // a valid frame with a few bytes changed
+                byte[] f = frame(random.nextLong(), valid.get(random.nextInt(valid.size())), new byte[random.nextInt(4)]);
+                for (int i = 0; i < 1 + random.nextInt(3); i++) {
+                    f[random.nextInt(f.length)] = (byte) random.nextInt(256);
+                }
+                return f;
+            }
+            default: { // noise
+                byte[] noise = new byte[random.nextInt(100)];
+                random.nextBytes(noise);
+                return noise;
+            }
+        }
+    }
+
+    /** The registered message kinds, found by asking the codec. */
+    private static int[] messageKinds() {
+        List<Integer> out = new ArrayList<>();
+        for (int k = 0; k <= 0xffff; k++) {
+            if (MessageCodec.messageClass(k) != null) {
+                out.add(k);
+            }
+        }
+        return out.stream().mapToInt(Integer::intValue).toArray();
+    }
+}

@@ -1,0 +1,228 @@
+package io.vortexfs.node.chunks;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.vortexfs.node.testing.LeakCheck;
+import io.vortexfs.protocol.ChunkId;
+import io.vortexfs.protocol.ErrorCode;
+import io.vortexfs.protocol.FsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+@ExtendWith(LeakCheck.class)
+class ChunkStoreTest {
+    private static final ByteBufAllocator ALLOC = PooledByteBufAllocator.DEFAULT;
+
+    @TempDir
+    Path dir;
+
+    private static byte[] random(int n, long seed) {
+        byte[] b = new byte[n];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    private static void put(ChunkStore store, byte[] data) throws FsException {
+        ByteBuf buf = Unpooled.wrappedBuffer(data);
+        try {
+            store.put(ChunkId.of(data), buf);
+        } finally {
+            buf.release();
+        }
+    }
+
+    private static byte[] get(ChunkStore store, ChunkId id) throws FsException {
+        ByteBuf buf = store.get(id, ALLOC);
+        try {
+            return ByteBufUtil.getBytes(buf);
+        } finally {
+            buf.release();
+        }
+    }
+
+    private long filesUnder(Path p) throws Exception {
+        try (Stream<Path> s = Files.walk(p)) {
+            return s.filter(Files::isRegularFile).count();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {0, 1, 4096, 1 << 20})
+    void putThenGetRoundTrips(int size) throws Exception {
+        ChunkStore store = new ChunkStore(dir);
+        byte[] data = random(size, size);
+        put(store, data);
+        ChunkId id = ChunkId.of(data);
+        assertTrue(store.contains(id));
+        assertArrayEquals(data, get(store, id));
+        assertEquals(1, store.count());
+        assertEquals(size, store.bytes());
+        assertEquals(id.hex(), store.pathOf(id).getFileName().toString());
+        assertEquals(id.hex().substring(0, 2), store.pathOf(id).getParent().getFileName().toString());
+    }
+
+    @Test
+    void putReadsAScatteredBufferWithoutConsumingIt() throws Exception {
+        ChunkStore store = new ChunkStore(dir);
+        byte[] a = random(1000, 1);
+        byte[] b = random(3000, 2);
+        CompositeByteBuf buf = Unpooled.compositeBuffer().addComponents(true, Unpooled.wrappedBuffer(a),
+                Unpooled.wrappedBuffer(b));
+        byte[] all = ByteBufUtil.getBytes(buf);
+        try {
+            store.put(ChunkId.of(all), buf);
+            assertEquals(0, buf.readerIndex());
+            assertEquals(1, buf.refCnt());
+        } finally {
+            buf.release();
+        }
+        assertArrayEquals(all, get(store, ChunkId.of(all)));
+    }
+
+    @Test
+    void identicalContentIsStoredOnce() throws Exception {
+        ChunkStore store = new ChunkStore(dir);
+        byte[] data = random(5000, 3);
+        put(store, data);
+        put(store, data.clone());
+        put(store, data);
+        assertEquals(1, store.count());
+        assertEquals(5000, store.bytes());
+        assertEquals(1, filesUnder(store.root()));
+    }
+
+    @Test
+    void concurrentPutsOfTheSameContentStoreItOnce() throws Exception {
+        ChunkStore store = new ChunkStore(dir);
+        int threads = 8;
+        int chunks = 40;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            long expectedBytes = 0;
+            for (int c = 0; c < chunks; c++) {
+                byte[] data = random(2000 + c, 100 + c);
+                expectedBytes += data.length;
+                CyclicBarrier start = new CyclicBarrier(threads);
+                List<Future<?>> done = new ArrayList<>();
+                for (int t = 0; t < threads; t++) {
+                    done.add(pool.submit(() -> {
+                        start.await(5, TimeUnit.SECONDS);
+                        put(store, data);
+                        return null;
+                    }));
+                }
+                for (Future<?> f : done) {
+                    f.get(10, TimeUnit.SECONDS);
+                }
+            }
+            assertEquals(chunks, store.count(), "a chunk stored by several writers at once was counted more than once");
+            assertEquals(expectedBytes, store.bytes());
+            assertEquals(chunks, new ChunkStore(dir).count());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void putWithWrongIdIsCorruptAndStoresNothing() throws Exception {
+        ChunkStore store = new ChunkStore(dir);
+        byte[] data = random(100, 4);
+        ChunkId wrong = ChunkId.of(random(100, 5));
+        ByteBuf buf = Unpooled.wrappedBuffer(data);
+        try {
+            FsException e = assertThrows(FsException.class, () -> store.put(wrong, buf));
+            assertEquals(ErrorCode.CORRUPT, e.code());
+        } finally {
+            buf.release();
+        }
+        assertEquals(0, store.count());
+        assertEquals(0, store.bytes());
+        assertFalse(store.contains(wrong));
+        assertFalse(store.contains(ChunkId.of(data)));
+        assertEquals(0, filesUnder(store.root()));
+    }
+
+    @Test
+    void chunkCorruptedOnDiskIsRefusedOnRead() throws Exception {
+        ChunkStore store = new ChunkStore(dir);
+        byte[] data = random(10_000, 6);
+        put(store, data);
+        ChunkId id = ChunkId.of(data);
+        Path file = store.pathOf(id);
+        byte[] onDisk = Files.readAllBytes(file);
+        onDisk[5000] ^= 1;
+        Files.write(file, onDisk);
+        assertEquals(ErrorCode.CORRUPT, assertThrows(FsException.class, () -> store.get(id, ALLOC)).code());
+
+        Files.write(file, java.util.Arrays.copyOf(data, 9_999));
+        assertEquals(ErrorCode.CORRUPT, assertThrows(FsException.class, () -> store.get(id, ALLOC)).code());
+
+        Files.write(file, new byte[0]);
+        assertEquals(ErrorCode.CORRUPT, assertThrows(FsException.class, () -> store.get(id, ALLOC)).code());
+    }
+
+    @Test
+    void missingChunkIsNotFound() throws Exception {
+        ChunkStore store = new ChunkStore(dir);
+        ChunkId id = ChunkId.of(new byte[] {1});
+        assertFalse(store.contains(id));
+        assertEquals(ErrorCode.NOT_FOUND, assertThrows(FsException.class, () -> store.get(id, ALLOC)).code());
+    }
+
+    @Test
+    void leftoversInTmpAreRemovedAtOpen() throws Exception {
+        ChunkStore store = new ChunkStore(dir);
+        put(store, random(10, 7));
+        Path tmp = store.root().resolve("tmp");
+        Files.write(tmp.resolve("0b0e2b7c.part"), random(500, 8));
+        Files.write(tmp.resolve("other"), new byte[0]);
+
+        ChunkStore reopened = new ChunkStore(dir);
+        try (Stream<Path> left = Files.list(tmp)) {
+            assertEquals(0, left.count());
+        }
+        assertEquals(1, reopened.count());
+        assertEquals(10, reopened.bytes());
+    }
+
+    @Test
+    void countAndBytesSurviveReopen() throws Exception {
+        ChunkStore store = new ChunkStore(dir);
+        long bytes = 0;
+        for (int i = 0; i < 20; i++) {
+            byte[] data = random(i * 100, i);
+            put(store, data);
+            bytes += data.length;
+        }
+        assertEquals(20, store.count());
+        ChunkStore reopened = new ChunkStore(dir);
+        assertEquals(20, reopened.count());
+        assertEquals(bytes, reopened.bytes());
+        byte[] seven = random(700, 7);
+        assertArrayEquals(seven, get(reopened, ChunkId.of(seven)));
+    }
+}

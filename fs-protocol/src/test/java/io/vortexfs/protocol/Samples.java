@@ -1,0 +1,97 @@
+package io.vortexfs.protocol;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/** One or more non-trivial instances of every wire record, for round-trip tests. */
+public final class Samples {
+    private Samples() {
+    }
+
+    public static ChunkId chunkId(String content) {
+        return ChunkId.of(content.getBytes(StandardCharsets.UTF_8));
+    }
+
+    public static Attr fileAttr(long ino) {
+        return new Attr(ino, FileType.S_IFREG | 0644, 1, 1000, 1000, 123_456_789L, 1L, Long.MAX_VALUE, -5L,
+                1 << 20, 0, null, 7);
+    }
+
+    public static Attr dirAttr(long ino) {
+        return new Attr(ino, FileType.S_IFDIR | 02775, 3, 0, 100, 0, 10, 20, 30, 0, 1, null, 1);
+    }
+
+    public static Attr symlinkAttr(long ino) {
+        return new Attr(ino, FileType.S_IFLNK | 0777, 1, -1, -2, 9, 0, 0, 0, 0, 0, "../tärget", Long.MIN_VALUE);
+    }
+
+    public static List<Request> requests() {
+        ChunkSlot slot0 = new ChunkSlot(0, new ChunkRef(chunkId("a"), 4096));
+        ChunkSlot hole = new ChunkSlot(1, null);
+        ChunkSlot slot9 = new ChunkSlot(Long.MAX_VALUE, new ChunkRef(chunkId("b"), 0));
+        return List.of(
+                new Request.Hello(1, "mount@host-ü"),
+                new Request.GetStats(),
+                new Request.PutChunk(chunkId("payload"), 7),
+                new Request.GetChunk(chunkId("x")),
+                new Request.GetAttr(Long.MAX_VALUE),
+                new Request.Lookup(1, "naïve file.txt"),
+                new Request.ReadDir(42),
+                new Request.MakeNode(1, "f", FileType.S_IFREG | 0600, 1000, 1000, null, 1 << 20),
+                new Request.MakeNode(1, "l", FileType.S_IFLNK | 0777, 0, 0, "/a/b/ç", 0),
+                new Request.MakeNode(7, "d", FileType.S_IFDIR | 0755, 0, 0, null, 0),
+                new Request.MakeNode(7, "p", FileType.S_IFIFO | 0644, 0, 0, null, 0),
+                new Request.Link(5, 6, "other"),
+                new Request.Remove(1, "gone", true),
+                new Request.Remove(1, "gone", false),
+                new Request.Rename(1, "from", 2, "to"),
+                new Request.SetAttr(9, Request.SetAttr.SET_MODE | Request.SetAttr.SET_SIZE, 0755, -1, -1, 1L << 40,
+                        Long.MIN_VALUE, Long.MAX_VALUE),
+                new Request.GetLayout(3),
+                new Request.CommitWrite(3, List.of(), 0, 0),
+                new Request.CommitWrite(3, List.of(slot0), 4096, 17),
+                new Request.CommitWrite(3, List.of(slot0, hole), 4096, 17),
+                new Request.CommitWrite(3, List.of(slot0, hole, slot9), Long.MAX_VALUE, -1),
+                new Request.SetXattr(3, "user.mime_type", Request.SetXattr.XATTR_CREATE),
+                new Request.GetXattr(3, "security.selinux"),
+                new Request.ListXattr(3),
+                new Request.RemoveXattr(3, "trusted.x"),
+                new Request.Fsck(),
+                new Request.StatFs());
+    }
+
+    public static List<Response> responses() {
+        MemberInfo a = new MemberInfo("node-a", "10.0.0.1", 7400, MemberState.ALIVE, 1);
+        MemberInfo b = new MemberInfo("node-b", "::1", 65535, MemberState.SUSPECT, Long.MAX_VALUE);
+        MemberInfo c = new MemberInfo("node-c", "host.example", 1, MemberState.LEFT, 0);
+        return List.of(
+                new Response.ClusterView("cluster-1", "all-to-all", 1, List.of(a)),
+                new Response.ClusterView(null, null, 3, List.of(a, b, c)),
+                new Response.NodeStats("node-a", 1, 2, 3, Long.MAX_VALUE, 0),
+                new Response.Ok(),
+                new Response.ChunkData(chunkId("c"), 3),
+                new Response.AttrReply(fileAttr(2)),
+                new Response.AttrReply(symlinkAttr(3)),
+                new Response.DirListing(List.of()),
+                new Response.DirListing(List.of(new DirEntry("a", fileAttr(2)), new DirEntry("b", dirAttr(3)),
+                        new DirEntry("日本語", symlinkAttr(4)))),
+                new Response.Layout(fileAttr(2), List.of()),
+                new Response.Layout(fileAttr(2), List.of(new ChunkSlot(0, new ChunkRef(chunkId("a"), 1)),
+                        new ChunkSlot(5, new ChunkRef(chunkId("b"), 1 << 20)))),
+                new Response.XattrValue(17),
+                new Response.XattrNames(List.of()),
+                new Response.XattrNames(List.of("user.a", "user.ü")),
+                new Response.XattrNames(List.of("user.a", "user.b", "trusted.c")),
+                new Response.FsckReport("node-a", 10, 7, 20, List.of()),
+                new Response.FsckReport("node-a", 10, 7, 20, List.of("orphan inode 5", "file 6 slot 2 is longer")),
+                new Response.FsStats(1L << 50, 1L << 40, 12345),
+                new Response.Error(ErrorCode.NOT_EMPTY, "directory 'x' is not empty"),
+                new Response.Error(ErrorCode.PROTOCOL, ""));
+    }
+
+    public static List<Message> all() {
+        List<Message> all = new java.util.ArrayList<>(requests());
+        all.addAll(responses());
+        return all;
+    }
+}
