@@ -4,7 +4,8 @@ package io.vortexfs.protocol;
  * The attributes of one inode, as stat(2) shows them, plus what VortexFS needs to read the file:
  * the chunk size its layout was cut with and, for a directory, its parent (for cycle checks on
  * rename). Times are nanoseconds since the epoch. {@code version} grows by one on every change of
- * the inode, so replicas can tell the newer of two copies.
+ * the inode, so replicas can tell the newer of two copies. {@code storedBytes} counts the bytes of
+ * a file's chunks that hold data (holes excluded): what {@code st_blocks} reports.
  */
 public record Attr(
         long ino,
@@ -19,7 +20,8 @@ public record Attr(
         int chunkSize,
         long parent,
         String linkTarget,
-        long version) {
+        long version,
+        long storedBytes) {
 
     public Attr {
         if (ino <= 0) {
@@ -33,6 +35,9 @@ public record Attr(
         }
         if (nlink < 0) {
             throw new IllegalArgumentException("nlink < 0: " + nlink);
+        }
+        if (storedBytes < 0) {
+            throw new IllegalArgumentException("storedBytes < 0: " + storedBytes);
         }
         if (chunkSize < 0) {
             throw new IllegalArgumentException("chunkSize < 0: " + chunkSize);
@@ -55,10 +60,16 @@ public record Attr(
     public Attr withUnsavedWrites(long newSize, long writeNs) {
         long m = Math.max(mtimeNs, writeNs);
         return new Attr(ino, mode, nlink, uid, gid, newSize, atimeNs, m, Math.max(ctimeNs, writeNs), chunkSize, parent,
-                linkTarget, version);
+                linkTarget, version, storedBytes);
     }
 
     public Attr withSize(long newSize) {
-        return new Attr(ino, mode, nlink, uid, gid, newSize, atimeNs, mtimeNs, ctimeNs, chunkSize, parent, linkTarget, version);
+        return new Attr(ino, mode, nlink, uid, gid, newSize, atimeNs, mtimeNs, ctimeNs, chunkSize, parent, linkTarget, version,
+                storedBytes);
+    }
+
+    public Attr withStoredBytes(long bytes) {
+        return new Attr(ino, mode, nlink, uid, gid, size, atimeNs, mtimeNs, ctimeNs, chunkSize, parent, linkTarget, version,
+                bytes);
     }
 }

@@ -5,6 +5,7 @@ import io.vortexfs.protocol.Attr;
 import io.vortexfs.protocol.ChunkId;
 import io.vortexfs.protocol.ChunkRef;
 import io.vortexfs.protocol.ChunkSlot;
+import io.vortexfs.protocol.ErrorCode;
 import io.vortexfs.protocol.FsException;
 import io.vortexfs.protocol.Request;
 import io.vortexfs.protocol.Response;
@@ -44,18 +45,32 @@ final class OpenFile {
     private final TreeMap<Long, ChunkRef> slots = new TreeMap<>();
     private final LinkedHashMap<Long, Buffer> dirty = new LinkedHashMap<>();
     private final List<ChunkSlot> pending = new ArrayList<>();
+    private Attr lastAttr;
+    private boolean unlinked;
     private long size;
     private long committedSize;
     private long lastWriteNs;
     private int handles;
 
-    /** A chunk being written: bytes past {@code length} are zeros. */
+    /**
+     * A chunk being written: bytes past {@code length} are zeros. The array starts small and doubles
+     * up to the chunk size, so a small file never pays for zeroing a whole chunk.
+     */
     private static final class Buffer {
-        final byte[] data;
+        private static final int INITIAL = 64 << 10;
+        private final int max;
+        byte[] data;
         int length;
 
-        Buffer(int capacity) {
-            this.data = new byte[capacity];
+        Buffer(int max) {
+            this.max = max;
+            this.data = new byte[Math.min(INITIAL, max)];
+        }
+
+        void ensureCapacity(int n) {
+            if (n > data.length) {
+                data = Arrays.copyOf(data, Math.min(max, Math.max(n, data.length * 2)));
+            }
         }
     }
 
@@ -81,6 +96,13 @@ final class OpenFile {
 
     synchronized long size() {
         return size;
+    }
+
+    /** The file as stat shows it once its last name is gone but a handle is still open. */
+    synchronized Attr unlinkedAttr() {
+        Attr a = lastAttr;
+        return new Attr(a.ino(), a.mode(), 0, a.uid(), a.gid(), size, a.atimeNs(), Math.max(a.mtimeNs(), lastWriteNs),
+                Math.max(a.ctimeNs(), lastWriteNs), a.chunkSize(), a.parent(), a.linkTarget(), a.version(), a.storedBytes());
     }
 
     /** When this mount last wrote to the file and has not saved it yet; 0 when all is saved. */
@@ -109,6 +131,7 @@ final class OpenFile {
     }
 
     private void reset(Response.Layout layout) {
+        lastAttr = layout.attr();
         slots.clear();
         for (ChunkSlot s : layout.slots()) {
             slots.put(s.index(), s.ref());
@@ -164,6 +187,7 @@ final class OpenFile {
             int within = (int) (pos % chunkSize);
             int take = Math.min(length - done, chunkSize - within);
             Buffer b = dirtyBuffer(index, within, take);
+            b.ensureCapacity(within + take);
             System.arraycopy(src, done, b.data, within, take);
             b.length = Math.max(b.length, within + take);
             done += take;
@@ -192,6 +216,7 @@ final class OpenFile {
             if (existing > 0 && !overwritesAll) {
                 byte[] old = cache.get(ref.id());
                 int keep = Math.min(existing, old.length);
+                b.ensureCapacity(keep);
                 System.arraycopy(old, 0, b.data, 0, keep);
                 b.length = keep;
             }
@@ -260,8 +285,23 @@ final class OpenFile {
             }
             minSize = Math.min(minSize, size);
         }
-        Attr a = client.commitWrite(ino, pending, minSize, lastWriteNs == 0 ? nowNs() : lastWriteNs);
+        Attr a;
+        try {
+            a = unlinked ? null : client.commitWrite(ino, pending, minSize, lastWriteNs == 0 ? nowNs() : lastWriteNs);
+        } catch (FsException e) {
+            if (e.code() != ErrorCode.NOT_FOUND) {
+                throw e;
+            }
+            // The file was unlinked while open: its data lives on only in this handle, as POSIX wants.
+            unlinked = true;
+            a = null;
+        }
         pending.clear();
+        if (a == null) {
+            committedSize = size;
+            return;
+        }
+        lastAttr = a;
         committedSize = whole ? size : Math.max(committedSize, minSize);
         if (whole && a.size() > size) {
             // Another mount made the file longer meanwhile; the cluster's size is the truth.
@@ -273,7 +313,18 @@ final class OpenFile {
     /** Sets the file's size on the cluster and in this mount, after saving what is buffered. */
     synchronized Attr truncate(long newSize) throws FsException {
         flush();
-        Attr a = client.setAttr(new Request.SetAttr(ino, Request.SetAttr.SET_SIZE, 0, 0, 0, newSize, 0, 0));
+        Attr a = null;
+        if (!unlinked) {
+            try {
+                a = client.setAttr(new Request.SetAttr(ino, Request.SetAttr.SET_SIZE, 0, 0, 0, newSize, 0, 0));
+                lastAttr = a;
+            } catch (FsException e) {
+                if (e.code() != ErrorCode.NOT_FOUND) {
+                    throw e;
+                }
+                unlinked = true;
+            }
+        }
         long firstGone = (newSize + chunkSize - 1) / chunkSize;
         slots.tailMap(firstGone, true).clear();
         if (newSize % chunkSize != 0) {
@@ -286,7 +337,7 @@ final class OpenFile {
         }
         size = newSize;
         committedSize = newSize;
-        return a;
+        return a != null ? a : unlinkedAttr();
     }
 
     /** Gives back the budget of buffers that will never be written (the mount is going away). */

@@ -47,8 +47,8 @@ public final class VortexFileSystem implements AutoCloseable {
     public VortexFileSystem(ClusterClient client, MountConfig config) {
         this.client = client;
         this.config = config;
-        // Half of the staleness budget; the kernel's attribute cache has the other half (FuseMount).
-        this.cache = new AttrCache(config.attrTimeout().dividedBy(2), 100_000);
+        // The whole staleness budget: the kernel caches nothing (see FuseMount.options).
+        this.cache = new AttrCache(config.attrTimeout(), 100_000);
         this.chunks = new ChunkCache(client, config.cachedChunks());
         this.budget = new DirtyBudget(config.dirtyBudgetBytes());
     }
@@ -64,7 +64,15 @@ public final class VortexFileSystem implements AutoCloseable {
         OpenFile f = handle(fh);
         Attr a = cache.attr(f.ino());
         if (a == null) {
-            a = client.getAttr(f.ino());
+            try {
+                a = client.getAttr(f.ino());
+            } catch (FsException e) {
+                if (e.code() != ErrorCode.NOT_FOUND) {
+                    throw e;
+                }
+                // Unlinked while open: the handle still works, and stat says it has no names.
+                return f.unlinkedAttr();
+            }
             cache.put(a);
         }
         return visible(a);
@@ -97,6 +105,7 @@ public final class VortexFileSystem implements AutoCloseable {
     }
 
     public Attr symlink(String target, String linkPath, int uid, int gid) throws FsException {
+        checkDecodable(target);
         if (target.isEmpty() || target.getBytes(StandardCharsets.UTF_8).length > 4095) {
             throw new FsException(target.isEmpty() ? ErrorCode.NOT_FOUND : ErrorCode.NAME_TOO_LONG, "bad symlink target");
         }
@@ -193,7 +202,10 @@ public final class VortexFileSystem implements AutoCloseable {
 
     public void ftruncate(long fh, long size) throws FsException {
         OpenFile f = handle(fh);
-        truncateInode(client.getAttr(f.ino()), size);
+        if (size < 0) {
+            throw new FsException(ErrorCode.INVALID, "negative size");
+        }
+        cache.put(f.truncate(size));
     }
 
     private void truncateInode(Attr a, long size) throws FsException {
@@ -238,17 +250,29 @@ public final class VortexFileSystem implements AutoCloseable {
     }
 
     public long open(String path) throws FsException {
-        Attr a = resolve(path);
-        if (a.isDirectory()) {
-            throw new FsException(ErrorCode.IS_DIRECTORY, path + " is a directory");
+        for (int attempt = 1; ; attempt++) {
+            Attr a = resolve(path);
+            if (a.isDirectory()) {
+                throw new FsException(ErrorCode.IS_DIRECTORY, path + " is a directory");
+            }
+            if (!a.isRegular()) {
+                throw new FsException(ErrorCode.INVALID, path + " is not a regular file");
+            }
+            try {
+                // Close-to-open: every open reads the layout afresh from the cluster.
+                Response.Layout layout = client.getLayout(a.ino());
+                cache.put(layout.attr());
+                return openInode(layout);
+            } catch (FsException e) {
+                // The name was pointed at another inode (a rename over it) between lookup and open:
+                // look the name up again, so open is atomic with respect to rename as on a local disk.
+                if (e.code() != ErrorCode.NOT_FOUND || attempt == 5) {
+                    throw e;
+                }
+                cache.forget(a.ino());
+                forgetName(parentOf(path));
+            }
         }
-        if (!a.isRegular()) {
-            throw new FsException(ErrorCode.INVALID, path + " is not a regular file");
-        }
-        // Close-to-open: every open reads the layout afresh from the cluster.
-        Response.Layout layout = client.getLayout(a.ino());
-        cache.put(layout.attr());
-        return openInode(layout);
     }
 
     private long openInode(Response.Layout layout) {
@@ -366,12 +390,11 @@ public final class VortexFileSystem implements AutoCloseable {
 
     private void removeName(String path, boolean directory) throws FsException {
         Parent p = parentOf(path);
-        Long child = cache.child(p.dir.ino(), p.name);
+        // Learn the inode first: its other names (hard links) must not keep a stale link count.
+        Attr child = resolve(path);
         client.remove(p.dir.ino(), p.name, directory);
         forgetName(p);
-        if (child != null) {
-            cache.forget(child);
-        }
+        cache.forget(child.ino());
     }
 
     private void forgetName(Parent p) {
@@ -436,11 +459,23 @@ public final class VortexFileSystem implements AutoCloseable {
         if (path == null || !path.startsWith("/")) {
             throw new FsException(ErrorCode.INVALID, "path must be absolute: " + path);
         }
+        checkDecodable(path);
         String p = path;
         while (p.length() > 1 && p.endsWith("/")) {
             p = p.substring(0, p.length() - 1);
         }
         return p;
+    }
+
+    /**
+     * jnr-fuse hands names over already decoded as UTF-8, with every invalid byte replaced by U+FFFD:
+     * the original bytes are gone. Storing such a name would silently rename the file (and could make
+     * two names collide), so it is refused instead.
+     */
+    private static void checkDecodable(String text) throws FsException {
+        if (text.indexOf('\uFFFD') >= 0) {
+            throw new FsException(ErrorCode.INVALID, "names and link targets must be valid UTF-8");
+        }
     }
 
     private Attr setattr(long ino, SetAttrBuilder b) throws FsException {

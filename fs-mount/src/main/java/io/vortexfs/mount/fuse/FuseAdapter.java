@@ -38,6 +38,45 @@ public final class FuseAdapter extends FuseStubFS {
 
     public FuseAdapter(VortexFileSystem fs) {
         this.fs = fs;
+        setOperationFlags();
+    }
+
+    /**
+     * jnr-fuse leaves libfuse 2.9's flag bits of {@code struct fuse_operations} at zero (it declares
+     * them as padding bytes). We need two of them, bits of the first byte of that word:
+     * <ul>
+     *   <li>{@code flag_nullpath_ok} (bit 0): with {@code hard_remove}, operations on a file that was
+     *       unlinked while open arrive with a null path; every such operation here goes by handle;</li>
+     *   <li>{@code flag_utime_omit_ok} (bit 2): without it libfuse drops any utimensat that leaves one
+     *       of the two times as UTIME_OMIT ({@code touch -m}, tar restoring mtimes).</li>
+     * </ul>
+     */
+    private void setOperationFlags() {
+        Pointer memory = jnr.ffi.Struct.getMemory(fuseOperations);
+        long offset = flagsOffset();
+        memory.putByte(offset, (byte) (memory.getByte(offset) | 0b101));
+    }
+
+    /**
+     * Where the flag word sits: right after the 38 function pointers getattr..bmap. jnr-ffi knows the
+     * padding member's offset but keeps the accessor in a package-private class, so it is read
+     * reflectively and checked against the layout of libfuse 2.9's header.
+     */
+    private long flagsOffset() {
+        long expected = 38L * Runtime.getSystemRuntime().addressSize();
+        try {
+            Object member = fuseOperations.getClass().getField("flag_nullpath_ok").get(fuseOperations);
+            java.lang.reflect.Method m = member.getClass().getMethod("offset");
+            m.setAccessible(true);
+            long actual = (Long) m.invoke(member);
+            if (actual != expected) {
+                throw new IllegalStateException("fuse_operations flags at offset " + actual + ", expected " + expected);
+            }
+            return actual;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            LOG.debug("cannot read the flag offset from jnr-ffi ({}); using {}", e.toString(), expected);
+            return expected;
+        }
     }
 
     private interface Op {
@@ -331,7 +370,8 @@ public final class FuseAdapter extends FuseStubFS {
         stat.st_gid.set(a.gid());
         stat.st_size.set(a.size());
         stat.st_blksize.set(BLOCK);
-        stat.st_blocks.set(FileType.isRegular(a.mode()) ? (a.size() + 511) / 512 : 8);
+        // Blocks the data really takes: holes take none, as on a local disk.
+        stat.st_blocks.set(FileType.isRegular(a.mode()) ? (a.storedBytes() + 511) / 512 : a.isDirectory() ? 8 : 0);
         setTime(stat.st_atim, a.atimeNs());
         setTime(stat.st_mtim, a.mtimeNs());
         setTime(stat.st_ctim, a.ctimeNs());

@@ -37,14 +37,22 @@ public final class FuseMount implements AutoCloseable {
     }
 
     /**
-     * The libfuse 2 options VortexFS mounts with. The kernel caches attributes and names for half
-     * the attribute timeout and the mount's own cache for the other half, so a change made through
-     * another mount shows here within {@code attrTimeout} at most.
+     * The libfuse 2 options VortexFS mounts with.
+     * <ul>
+     *   <li>The kernel caches no attributes or names ({@code attr_timeout=0}, {@code entry_timeout=0}):
+     *       libfuse 2's path-based layer gives every name of a hard-linked file its own kernel inode,
+     *       so a kernel cache would show one name stale after a change through another. The mount's
+     *       own cache, keyed by inode and updated by every local change, answers instead, and holds
+     *       another mount's changes for at most the attribute timeout.</li>
+     *   <li>{@code hard_remove}: an unlinked file that is still open is not renamed to a hidden
+     *       {@code .fuse_hidden*} name (which would make rmdir fail and a rename over an open file
+     *       briefly leave no name); its handles keep working without a path.</li>
+     * </ul>
      */
     public static List<String> options(Duration attrTimeout) {
-        double t = attrTimeout.toMillis() / 2000.0;
         List<String> o = new ArrayList<>(List.of("fsname=vortex", "subtype=vortex", "big_writes", "max_read=131072",
-                "use_ino", "auto_cache", "default_permissions", "attr_timeout=" + t, "entry_timeout=" + t));
+                "use_ino", "auto_cache", "default_permissions", "hard_remove", "attr_timeout=0", "entry_timeout=0",
+                "negative_timeout=0"));
         if ("root".equals(System.getProperty("user.name"))) {
             o.add("allow_other");
         }

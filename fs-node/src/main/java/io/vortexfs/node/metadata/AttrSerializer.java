@@ -1,17 +1,22 @@
 package io.vortexfs.node.metadata;
 
 import io.vortexfs.protocol.Attr;
+import io.vortexfs.protocol.FileType;
 import java.io.IOException;
 import org.mapdb.DataInput2;
 import org.mapdb.DataOutput2;
 import org.mapdb.Serializer;
 
 /**
- * The on-disk form of an {@link Attr}: a format byte, then the fields in declaration order. Format 1
- * is the first; a new field means a new format number, and old ones stay readable.
+ * The on-disk form of an {@link Attr}: a format byte, then the fields in declaration order. A new
+ * field means a new format number, and old ones stay readable.
+ * <ul>
+ *   <li>1: the first format;</li>
+ *   <li>2: adds {@code storedBytes} at the end (format 1 records read it as the file size).</li>
+ * </ul>
  */
 final class AttrSerializer implements Serializer<Attr> {
-    private static final int FORMAT = 1;
+    private static final int FORMAT = 2;
 
     @Override
     public void serialize(DataOutput2 out, Attr a) throws IOException {
@@ -32,12 +37,13 @@ final class AttrSerializer implements Serializer<Attr> {
             out.writeUTF(a.linkTarget());
         }
         out.writeLong(a.version());
+        out.writeLong(a.storedBytes());
     }
 
     @Override
     public Attr deserialize(DataInput2 in, int available) throws IOException {
         int format = in.readByte();
-        if (format != FORMAT) {
+        if (format != 1 && format != FORMAT) {
             throw new IOException("unknown inode record format " + format);
         }
         long ino = in.readLong();
@@ -53,6 +59,7 @@ final class AttrSerializer implements Serializer<Attr> {
         long parent = in.readLong();
         String target = in.readBoolean() ? in.readUTF() : null;
         long version = in.readLong();
-        return new Attr(ino, mode, nlink, uid, gid, size, atime, mtime, ctime, chunkSize, parent, target, version);
+        long stored = format >= 2 ? in.readLong() : (FileType.isRegular(mode) ? size : 0);
+        return new Attr(ino, mode, nlink, uid, gid, size, atime, mtime, ctime, chunkSize, parent, target, version, stored);
     }
 }

@@ -143,7 +143,7 @@ public final class MetadataStore implements AutoCloseable {
     private synchronized void ensureRoot() {
         if (!inodes.containsKey(ROOT)) {
             long now = nowNs();
-            inodes.put(ROOT, new Attr(ROOT, FileType.S_IFDIR | 0755, 2, 0, 0, 0, now, now, now, 0, ROOT, null, 1));
+            inodes.put(ROOT, new Attr(ROOT, FileType.S_IFDIR | 0755, 2, 0, 0, 0, now, now, now, 0, ROOT, null, 1, 0));
             db.commit();
             LOG.info("created the root directory");
         }
@@ -326,7 +326,7 @@ public final class MetadataStore implements AutoCloseable {
             }
             long size = r.linkTarget() == null ? 0 : r.linkTarget().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
             Attr attr = new Attr(ino, mode, dir ? 2 : 1, r.uid(), gid, size, now, now, now,
-                    FileType.isRegular(mode) ? r.chunkSize() : 0, dir ? r.parent() : 0, r.linkTarget(), 1);
+                    FileType.isRegular(mode) ? r.chunkSize() : 0, dir ? r.parent() : 0, r.linkTarget(), 1, 0);
             inodes.put(ino, attr);
             dirents.put(key(r.parent(), r.name()), ino);
             touchDirectory(parent, dir ? 1 : 0, now);
@@ -473,7 +473,7 @@ public final class MetadataStore implements AutoCloseable {
                     throw new FsException(ErrorCode.INVALID, "cannot truncate this file type");
                 }
                 if (r.size() < a.size()) {
-                    cutLayout(a, r.size());
+                    a = a.withStoredBytes(a.storedBytes() - cutLayout(a, r.size()));
                 }
                 size = r.size();
                 mtime = now;
@@ -518,13 +518,14 @@ public final class MetadataStore implements AutoCloseable {
                     throw new FsException(ErrorCode.INVALID, "slot longer than the file's chunk size");
                 }
             }
+            long stored = a.storedBytes();
             for (ChunkSlot slot : r.slots()) {
-                if (slot.ref() == null) {
-                    chunks.remove(chunkKey(r.ino(), slot.index()));
-                } else {
-                    chunks.put(chunkKey(r.ino(), slot.index()), encodeRef(slot.ref()));
-                }
+                byte[] old = slot.ref() == null
+                        ? chunks.remove(chunkKey(r.ino(), slot.index()))
+                        : chunks.put(chunkKey(r.ino(), slot.index()), encodeRef(slot.ref()));
+                stored += (slot.ref() == null ? 0 : slot.ref().length()) - (old == null ? 0 : decodeRef(old).length());
             }
+            a = a.withStoredBytes(stored);
             long mtime = r.mtimeNs();
             Attr updated = changed(a, a.mode(), a.nlink(), a.uid(), a.gid(), Math.max(a.size(), r.minSize()),
                     a.atimeNs(), mtime, Math.max(now, mtime), a.parent());
@@ -745,11 +746,17 @@ public final class MetadataStore implements AutoCloseable {
         }
     }
 
-    /** Drops every slot past {@code size} and shortens the one it falls in. */
-    private void cutLayout(Attr a, long size) {
+    /** Drops every slot past {@code size} and shortens the one it falls in; returns the stored bytes freed. */
+    private long cutLayout(Attr a, long size) {
         long cs = a.chunkSize();
         long firstGone = (size + cs - 1) / cs;
-        chunks.tailMap(chunkKey(a.ino(), firstGone), true).headMap(chunkKey(a.ino(), Long.MAX_VALUE), true).clear();
+        Map<Object[], byte[]> gone = chunks.tailMap(chunkKey(a.ino(), firstGone), true)
+                .headMap(chunkKey(a.ino(), Long.MAX_VALUE), true);
+        long freed = 0;
+        for (byte[] raw : gone.values()) {
+            freed += decodeRef(raw).length();
+        }
+        gone.clear();
         if (size % cs != 0) {
             long last = size / cs;
             byte[] raw = chunks.get(chunkKey(a.ino(), last));
@@ -758,15 +765,17 @@ public final class MetadataStore implements AutoCloseable {
                 int keep = (int) (size - last * cs);
                 if (ref.length() > keep) {
                     chunks.put(chunkKey(a.ino(), last), encodeRef(new ChunkRef(ref.id(), keep)));
+                    freed += ref.length() - keep;
                 }
             }
         }
+        return freed;
     }
 
     private static Attr changed(Attr a, int mode, int nlink, int uid, int gid, long size, long atime, long mtime,
             long ctime, long parent) {
         return new Attr(a.ino(), mode, nlink, uid, gid, size, atime, mtime, ctime, a.chunkSize(), parent,
-                a.linkTarget(), a.version() + 1);
+                a.linkTarget(), a.version() + 1, a.storedBytes());
     }
 
     private long newIno() {
