@@ -26,8 +26,7 @@ final class MountOptions {
         if (attrTimeout.toSeconds() > 60) {
             throw new UserError("--attr-timeout must be at most 60s");
         }
-        MountConfig d = MountConfig.withChunkSize((int) chunkSize);
-        return new MountConfig(d.chunkSize(), d.maxDirtyChunksPerFile(), d.dirtyBudgetBytes(), d.cachedChunks(), attrTimeout);
+        return MountConfig.withChunkSize((int) chunkSize).withAttrTimeout(attrTimeout);
     }
 
     ClientConfig clientConfig() {

@@ -29,6 +29,11 @@ final class DirtyBudget {
         }
     }
 
+    /** Takes the bytes only if they are free right now. */
+    boolean tryAcquire(int bytes) {
+        return permits.tryAcquire(units(bytes));
+    }
+
     void release(int bytes) {
         permits.release(units(bytes));
     }

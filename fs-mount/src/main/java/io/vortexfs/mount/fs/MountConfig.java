@@ -7,13 +7,16 @@ import java.time.Duration;
  *
  * @param chunkSize        bytes per chunk of files this mount creates (existing files keep theirs)
  * @param maxDirtyChunksPerFile chunks one open file may buffer before the oldest is uploaded
+ * @param maxUploadsPerFile chunks of one file that may be uploading at once (write-behind)
+ * @param ioThreads        threads of the mount that upload and prefetch chunks
+ * @param readAheadChunks  chunks fetched ahead of a sequential reader
  * @param dirtyBudgetBytes bytes of unwritten data the whole mount may hold at once
  * @param cachedChunks     chunks kept in the read cache
  * @param attrTimeout      the longest a change made through another mount may stay unseen here;
  *                         split between the kernel's cache and the mount's own
  */
-public record MountConfig(int chunkSize, int maxDirtyChunksPerFile, long dirtyBudgetBytes, int cachedChunks,
-        Duration attrTimeout) {
+public record MountConfig(int chunkSize, int maxDirtyChunksPerFile, int maxUploadsPerFile, int ioThreads,
+        int readAheadChunks, long dirtyBudgetBytes, int cachedChunks, Duration attrTimeout) {
     public static final int DEFAULT_CHUNK_SIZE = 4 << 20;
     public static final int MIN_CHUNK_SIZE = 4 << 10;
     public static final int MAX_CHUNK_SIZE = 64 << 20;
@@ -28,6 +31,13 @@ public record MountConfig(int chunkSize, int maxDirtyChunksPerFile, long dirtyBu
         if (dirtyBudgetBytes < (long) chunkSize * maxDirtyChunksPerFile) {
             throw new IllegalArgumentException("the dirty budget must hold at least one file's dirty chunks");
         }
+        if (maxUploadsPerFile < 1 || ioThreads < 1 || readAheadChunks < 0) {
+            throw new IllegalArgumentException("bad upload/read-ahead settings: " + maxUploadsPerFile + "/" + ioThreads
+                    + "/" + readAheadChunks);
+        }
+        if (cachedChunks <= readAheadChunks) {
+            throw new IllegalArgumentException("the chunk cache must hold more than the read-ahead");
+        }
         if (cachedChunks < 1) {
             throw new IllegalArgumentException("cachedChunks < 1: " + cachedChunks);
         }
@@ -37,7 +47,12 @@ public record MountConfig(int chunkSize, int maxDirtyChunksPerFile, long dirtyBu
     }
 
     public static MountConfig withChunkSize(int chunkSize) {
-        return new MountConfig(chunkSize, 2, Math.max(64L << 20, 4L * chunkSize), 8, Duration.ofSeconds(1));
+        return new MountConfig(chunkSize, 2, 4, 8, 2, Math.max(96L << 20, 6L * chunkSize), 8, Duration.ofSeconds(1));
+    }
+
+    public MountConfig withAttrTimeout(Duration t) {
+        return new MountConfig(chunkSize, maxDirtyChunksPerFile, maxUploadsPerFile, ioThreads, readAheadChunks,
+                dirtyBudgetBytes, cachedChunks, t);
     }
 
     public static MountConfig defaults() {

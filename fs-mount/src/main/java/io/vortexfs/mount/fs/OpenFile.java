@@ -10,6 +10,7 @@ import io.vortexfs.protocol.FsException;
 import io.vortexfs.protocol.Request;
 import io.vortexfs.protocol.Response;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -17,18 +18,30 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * One regular file open in this mount, shared by all of its open handles so they see each other's
- * writes. Writes land in chunk-sized buffers; a buffer is uploaded when the file has too many, and
- * all are uploaded and committed to the file's metadata on flush, fsync and close.
+ * writes. Writes land in chunk-sized buffers. When the file holds too many, the oldest is handed to
+ * the mount's upload threads (write-behind), so the writer goes on while several chunks travel at
+ * once; on flush, fsync and close every buffer is uploaded, every upload awaited, and the new layout
+ * committed to the file's metadata.
  *
  * <p>Invariants, under the object's monitor:
  * <ul>
  *   <li>{@code slots} is the layout as this mount knows it, including uploaded but uncommitted chunks;</li>
- *   <li>a chunk index is in {@code dirty} or read through {@code slots}, and dirty wins;</li>
+ *   <li>a chunk index is read from {@code dirty} first, then from the newest upload still in flight,
+ *       then through {@code slots};</li>
+ *   <li>uploads are reaped in the order they were started, so {@code pending} lists a rewritten
+ *       chunk's slots oldest first and the newest wins when committed;</li>
  *   <li>{@code size} is the file's logical size, which readers and stat see;</li>
- *   <li>at most {@code maxDirty} buffers are held, each paid for from the mount's {@link DirtyBudget}.</li>
+ *   <li>at most {@code maxDirty} buffers are being written and {@code maxInFlight} uploading, each
+ *       paid for from the mount's {@link DirtyBudget} until its upload is reaped.</li>
  * </ul>
  */
 final class OpenFile {
@@ -40,16 +53,21 @@ final class OpenFile {
     private final ChunkCache cache;
     private final DirtyBudget budget;
     private final int maxDirty;
+    private final int maxInFlight;
+    private final Executor uploads;
     private final Duration timeout;
 
     private final TreeMap<Long, ChunkRef> slots = new TreeMap<>();
     private final LinkedHashMap<Long, Buffer> dirty = new LinkedHashMap<>();
+    private final ArrayDeque<Upload> inFlight = new ArrayDeque<>();
     private final List<ChunkSlot> pending = new ArrayList<>();
     private Attr lastAttr;
     private boolean unlinked;
     private long size;
     private long committedSize;
     private long lastWriteNs;
+    private long nextSequentialRead = -1;
+    private final int readAhead;
     private int handles;
 
     /**
@@ -74,8 +92,12 @@ final class OpenFile {
         }
     }
 
+    /** A buffer handed to the upload threads; it is never written again. The ref is null for a hole. */
+    private record Upload(long index, Buffer buffer, CompletableFuture<ChunkRef> ref) {
+    }
+
     OpenFile(Response.Layout layout, ClusterClient client, ChunkCache cache, DirtyBudget budget, int maxDirty,
-            Duration timeout) {
+            int maxInFlight, int readAhead, Executor uploads, Duration timeout) {
         Attr a = layout.attr();
         this.ino = a.ino();
         this.chunkSize = a.chunkSize();
@@ -83,6 +105,9 @@ final class OpenFile {
         this.cache = cache;
         this.budget = budget;
         this.maxDirty = maxDirty;
+        this.maxInFlight = maxInFlight;
+        this.readAhead = readAhead;
+        this.uploads = uploads;
         this.timeout = timeout;
         if (chunkSize <= 0) {
             throw new IllegalArgumentException("file " + ino + " has no chunk size");
@@ -120,7 +145,7 @@ final class OpenFile {
     }
 
     synchronized boolean isClean() {
-        return dirty.isEmpty() && pending.isEmpty() && size == committedSize;
+        return dirty.isEmpty() && inFlight.isEmpty() && pending.isEmpty() && size == committedSize;
     }
 
     /** Adopts a fresh layout from the cluster (close-to-open), if nothing local is unsaved. */
@@ -144,6 +169,16 @@ final class OpenFile {
         if (offset >= size || length <= 0) {
             return 0;
         }
+        if (offset == nextSequentialRead && readAhead > 0) {
+            long first = (offset + length) / chunkSize + 1;
+            for (long i = first; i < first + readAhead; i++) {
+                ChunkRef ref = slots.get(i);
+                if (ref != null && !dirty.containsKey(i)) {
+                    cache.prefetch(ref.id(), uploads);
+                }
+            }
+        }
+        nextSequentialRead = offset + length;
         int n = (int) Math.min(length, size - offset);
         int done = 0;
         while (done < n) {
@@ -152,6 +187,9 @@ final class OpenFile {
             int within = (int) (pos % chunkSize);
             int take = Math.min(n - done, chunkSize - within);
             Buffer b = dirty.get(index);
+            if (b == null) {
+                b = uploading(index);
+            }
             if (b != null) {
                 copyOut(b.data, b.length, within, dst, done, take);
             } else {
@@ -166,6 +204,18 @@ final class OpenFile {
             done += take;
         }
         return n;
+    }
+
+    /** The newest buffer of chunk {@code index} still uploading, or null. */
+    private Buffer uploading(long index) {
+        Iterator<Upload> newestFirst = inFlight.descendingIterator();
+        while (newestFirst.hasNext()) {
+            Upload u = newestFirst.next();
+            if (u.index() == index) {
+                return u.buffer();
+            }
+        }
+        return null;
     }
 
     /** Copies {@code take} bytes from position {@code within} of a chunk whose first {@code valid} bytes are data. */
@@ -205,16 +255,26 @@ final class OpenFile {
         while (dirty.size() >= maxDirty) {
             uploadOldest();
         }
-        budget.acquire(chunkSize, timeout);
+        // Budget this file holds in finished uploads is freed by reaping them: do that before waiting
+        // on other files, or a file could wait for budget that only it can give back.
+        while (!budget.tryAcquire(chunkSize)) {
+            if (inFlight.isEmpty()) {
+                budget.acquire(chunkSize, timeout);
+                break;
+            }
+            reapOldest();
+        }
         boolean ok = false;
         try {
             b = new Buffer(chunkSize);
-            ChunkRef ref = slots.get(index);
             long chunkStart = index * chunkSize;
-            int existing = ref == null ? 0 : (int) Math.min(ref.length(), Math.max(0, size - chunkStart));
+            Buffer sending = uploading(index);
+            ChunkRef ref = slots.get(index);
+            int known = sending != null ? sending.length : ref == null ? 0 : ref.length();
+            int existing = (int) Math.min(known, Math.max(0, size - chunkStart));
             boolean overwritesAll = within == 0 && take >= existing;
             if (existing > 0 && !overwritesAll) {
-                byte[] old = cache.get(ref.id());
+                byte[] old = sending != null ? sending.data : cache.get(ref.id());
                 int keep = Math.min(existing, old.length);
                 b.ensureCapacity(keep);
                 System.arraycopy(old, 0, b.data, 0, keep);
@@ -233,39 +293,87 @@ final class OpenFile {
     private void uploadOldest() throws FsException {
         Iterator<Map.Entry<Long, Buffer>> it = dirty.entrySet().iterator();
         Map.Entry<Long, Buffer> e = it.next();
-        upload(e.getKey(), e.getValue());
         it.remove();
-        budget.release(chunkSize);
+        startUpload(e.getKey(), e.getValue());
+        while (inFlight.size() > maxInFlight) {
+            reapOldest();
+        }
         if (pending.size() >= PARTIAL_COMMIT_SLOTS) {
             commit(false);
         }
     }
 
-    /** Stores one buffer as a chunk (an all-zero buffer becomes a hole) and records its slot. */
-    private void upload(long index, Buffer b) throws FsException {
-        ChunkRef ref = null;
-        if (!isZero(b.data, b.length)) {
+    /** Hands a finished buffer to the upload threads: stored as a chunk, or as a hole if all zeros. */
+    private void startUpload(long index, Buffer b) {
+        CompletableFuture<ChunkRef> ref = CompletableFuture.supplyAsync(() -> {
+            if (isZero(b.data, b.length)) {
+                return null;
+            }
             ChunkId id = ChunkId.of(b.data, 0, b.length);
-            client.putChunk(id, b.data, b.length);
+            try {
+                client.putChunk(id, b.data, b.length);
+            } catch (FsException e) {
+                throw new CompletionException(e);
+            }
             cache.put(id, b.data); // the buffer is done with; bytes past the ref length are never read
-            ref = new ChunkRef(id, b.length);
-        }
-        if (ref == null) {
-            slots.remove(index);
-        } else {
-            slots.put(index, ref);
-        }
-        pending.add(new ChunkSlot(index, ref));
+            return new ChunkRef(id, b.length);
+        }, uploads);
+        inFlight.addLast(new Upload(index, b, ref));
     }
 
-    /** Uploads every buffer and commits the layout: after this the data is on the cluster. */
+    /** Waits for the oldest upload and records its slot. */
+    private void reapOldest() throws FsException {
+        Upload u = inFlight.removeFirst();
+        try {
+            ChunkRef ref = awaitUpload(u.ref());
+            if (ref == null) {
+                slots.remove(u.index());
+            } else {
+                slots.put(u.index(), ref);
+            }
+            pending.add(new ChunkSlot(u.index(), ref));
+        } finally {
+            budget.release(chunkSize);
+        }
+    }
+
+    private ChunkRef awaitUpload(CompletableFuture<ChunkRef> f) throws FsException {
+        try {
+            return f.get(timeout.toMillis() * 2, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FsException(ErrorCode.TIMEOUT, "interrupted while saving file " + ino);
+        } catch (TimeoutException e) {
+            throw new FsException(ErrorCode.TIMEOUT, "saving a chunk of file " + ino + " timed out");
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause() instanceof CompletionException ce && ce.getCause() != null ? ce.getCause() : e.getCause();
+            throw c instanceof FsException fs ? fs : new FsException(ErrorCode.IO, "saving file " + ino + " failed: " + c, c);
+        }
+    }
+
+    /**
+     * Uploads every buffer, waits for every upload, and commits the layout: after this the data is
+     * on the cluster. If an upload failed, the others are still reaped and the first failure thrown.
+     */
     synchronized void flush() throws FsException {
         Iterator<Map.Entry<Long, Buffer>> it = dirty.entrySet().iterator();
         while (it.hasNext()) {
             Map.Entry<Long, Buffer> e = it.next();
-            upload(e.getKey(), e.getValue());
             it.remove();
-            budget.release(chunkSize);
+            startUpload(e.getKey(), e.getValue());
+        }
+        FsException failure = null;
+        while (!inFlight.isEmpty()) {
+            try {
+                reapOldest();
+            } catch (FsException e) {
+                if (failure == null) {
+                    failure = e;
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
         }
         if (!pending.isEmpty() || size != committedSize) {
             commit(true);
@@ -342,10 +450,11 @@ final class OpenFile {
 
     /** Gives back the budget of buffers that will never be written (the mount is going away). */
     synchronized void discard() {
-        for (int i = 0; i < dirty.size(); i++) {
+        for (int i = 0; i < dirty.size() + inFlight.size(); i++) {
             budget.release(chunkSize);
         }
         dirty.clear();
+        inFlight.clear();
         pending.clear();
     }
 

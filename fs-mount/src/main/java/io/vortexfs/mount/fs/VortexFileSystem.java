@@ -14,7 +14,10 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,6 +43,7 @@ public final class VortexFileSystem implements AutoCloseable {
     private final AttrCache cache;
     private final ChunkCache chunks;
     private final DirtyBudget budget;
+    private final ThreadPoolExecutor io;
     private final Map<Long, OpenFile> handles = new ConcurrentHashMap<>();
     private final Map<Long, OpenFile> openByIno = new HashMap<>();
     private final AtomicLong nextHandle = new AtomicLong(1);
@@ -49,7 +53,15 @@ public final class VortexFileSystem implements AutoCloseable {
         this.config = config;
         // The whole staleness budget: the kernel caches nothing (see FuseMount.options).
         this.cache = new AttrCache(config.attrTimeout(), 100_000);
-        this.chunks = new ChunkCache(client, config.cachedChunks());
+        this.chunks = new ChunkCache(client, config.cachedChunks(), client.config().requestTimeout());
+        AtomicLong threads = new AtomicLong();
+        // Bounded: when uploads and read-ahead queue up faster than they run, the caller does the work.
+        this.io = new ThreadPoolExecutor(config.ioThreads(), config.ioThreads(), 30, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(256), r -> {
+                    Thread t = new Thread(r, "vortex-io-" + threads.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                }, new ThreadPoolExecutor.CallerRunsPolicy());
         this.budget = new DirtyBudget(config.dirtyBudgetBytes());
     }
 
@@ -281,6 +293,7 @@ public final class VortexFileSystem implements AutoCloseable {
             f = openByIno.get(layout.attr().ino());
             if (f == null) {
                 f = new OpenFile(layout, client, chunks, budget, config.maxDirtyChunksPerFile(),
+                        config.maxUploadsPerFile(), config.readAheadChunks(), io,
                         client.config().requestTimeout());
                 openByIno.put(f.ino(), f);
             } else {
@@ -350,6 +363,7 @@ public final class VortexFileSystem implements AutoCloseable {
     @Override
     public void close() {
         flushAll();
+        io.shutdown();
     }
 
     // ---- helpers ----

@@ -45,7 +45,8 @@ class VortexFileSystemTest {
     }
 
     private VortexFileSystem newMount() {
-        return new VortexFileSystem(client, new MountConfig(CHUNK, 2, 64 * CHUNK, 4, Duration.ofSeconds(1)));
+        // A budget of 4 chunks for 2 dirty + 3 uploading per file: writers must reap their own uploads to go on.
+        return new VortexFileSystem(client, new MountConfig(CHUNK, 2, 3, 4, 2, 4 * CHUNK, 4, Duration.ofSeconds(1)));
     }
 
     @AfterEach
