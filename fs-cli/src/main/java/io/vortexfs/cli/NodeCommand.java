@@ -44,7 +44,7 @@ final class NodeCommand implements Runnable {
         }
         NodeConfig base = NodeConfig.defaults(data.toAbsolutePath().normalize(), host, port);
         NodeConfig config = new NodeConfig(base.dataDir(), host, port, workers, base.queueDepth(),
-                base.maxInFlightPerConnection(), salvageWal);
+                base.maxInFlightPerConnection(), base.stalledFrameTimeout(), salvageWal);
         Node node;
         try {
             node = Node.start(config);

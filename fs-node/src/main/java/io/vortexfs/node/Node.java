@@ -67,7 +67,7 @@ public final class Node implements AutoCloseable {
                     WriteAheadLog.Options.DEFAULT.withSalvage(config.salvageWal()));
             ChunkStore chunks = new ChunkStore(config.dataDir());
             NodeService service = new NodeService(identity, config, chunks, metadata, PooledByteBufAllocator.DEFAULT);
-            server = new NodeServer(config.workers(), config.queueDepth());
+            server = new NodeServer(config.workers(), config.queueDepth(), config.stalledFrameTimeout());
             int port;
             try {
                 port = server.start(config.host(), config.port(), service, config.maxInFlightPerConnection());

@@ -1,6 +1,7 @@
 package io.vortexfs.node;
 
 import java.nio.file.Path;
+import java.time.Duration;
 
 /**
  * Everything a node is started with. Each value has its default here and reaches the code that uses
@@ -13,11 +14,12 @@ import java.nio.file.Path;
  * @param queueDepth requests that may wait for a worker before the node answers BUSY
  * @param maxInFlightPerConnection requests one connection may have outstanding before the node
  *                   stops reading from it
+ * @param stalledFrameTimeout how long a connection may sit on half a frame before it is closed
  * @param salvageWal start even when the write-ahead log is damaged before its tail, dropping the
  *                   damaged part and everything after it (an operator's decision, never a default)
  */
 public record NodeConfig(Path dataDir, String host, int port, int workers, int queueDepth, int maxInFlightPerConnection,
-        boolean salvageWal) {
+        Duration stalledFrameTimeout, boolean salvageWal) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 7400;
 
@@ -34,6 +36,10 @@ public record NodeConfig(Path dataDir, String host, int port, int workers, int q
     }
 
     public static NodeConfig defaults(Path dataDir, String host, int port) {
-        return new NodeConfig(dataDir, host, port, 16, 4096, 256, false);
+        return new NodeConfig(dataDir, host, port, 16, 4096, 256, Duration.ofSeconds(30), false);
+    }
+
+    public NodeConfig withStalledFrameTimeout(Duration d) {
+        return new NodeConfig(dataDir, host, port, workers, queueDepth, maxInFlightPerConnection, d, salvageWal);
     }
 }

@@ -157,6 +157,31 @@ class NodeRobustnessTest {
     }
 
     @Test
+    void aConnectionStalledHalfwayThroughAFrameIsClosedButAnIdleOneIsNot() throws Exception {
+        client.close();
+        node.close();
+        node = Node.start(NodeConfig.defaults(dir, "127.0.0.1", 0).withStalledFrameTimeout(java.time.Duration.ofSeconds(1)));
+        client = RpcClient.connect(group, new HostPort("127.0.0.1", node.port()), TIMEOUT, 64);
+
+        Socket stalled = raw();
+        Socket idle = raw();
+        byte[] whole = frame(1, new Request.GetStats(), new byte[0]);
+        stalled.getOutputStream().write(whole, 0, 10);
+        stalled.getOutputStream().flush();
+
+        long t0 = System.nanoTime();
+        assertEquals(0, readToEnd(stalled).length, "the stalled connection is closed without a reply");
+        long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        assertTrue(tookMs >= 800 && tookMs < 5000, "closed after " + tookMs + " ms");
+
+        // A connection that sent nothing at all is a client between requests: it stays.
+        idle.getOutputStream().write(whole);
+        idle.getOutputStream().flush();
+        assertTrue(idle.getInputStream().read() >= 0, "the idle connection still gets answers");
+        assertStillServes("after-stall");
+    }
+
+    @Test
     void repliesToAClientThatVanishedAreReleased() throws Exception {
         // Chunk replies carry pooled buffers; written after the connection is gone (and its pipeline
         // with it), they must still be released. LeakCheck fails the class if one is not.

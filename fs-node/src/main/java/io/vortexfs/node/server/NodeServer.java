@@ -2,12 +2,16 @@ package io.vortexfs.node.server;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.vortexfs.protocol.rpc.EventLoops;
 import io.vortexfs.protocol.wire.FrameDecoder;
 import io.vortexfs.protocol.wire.FrameEncoder;
@@ -19,16 +23,27 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The node's TCP endpoint: accepts connections and feeds their requests to the {@link NodeService}. */
+/**
+ * The node's TCP endpoint: accepts connections and feeds their requests to the {@link NodeService}.
+ * Limits keep hostile or broken peers from holding the node's memory or threads: at most
+ * {@link #MAX_CONNECTIONS} connections, and a connection that stops halfway through a frame for the
+ * stalled-frame timeout is closed. (Frame size and requests in flight per connection are
+ * bounded by the decoder and the request handler.)
+ */
 public final class NodeServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NodeServer.class);
+    static final int MAX_CONNECTIONS = 4096;
+
+    private final AtomicInteger connections = new AtomicInteger();
 
     private final EventLoopGroup boss = EventLoops.newGroup(1, "vortex-accept");
     private final EventLoopGroup io = EventLoops.newGroup(2, "vortex-io");
     private final ThreadPoolExecutor workers;
+    private final java.time.Duration stalledFrameTimeout;
     private Channel serverChannel;
 
-    public NodeServer(int workerThreads, int queueDepth) {
+    public NodeServer(int workerThreads, int queueDepth, java.time.Duration stalledFrameTimeout) {
+        this.stalledFrameTimeout = stalledFrameTimeout;
         AtomicInteger n = new AtomicInteger();
         this.workers = new ThreadPoolExecutor(workerThreads, workerThreads, 60, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(queueDepth), r -> {
@@ -51,8 +66,19 @@ public final class NodeServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (connections.incrementAndGet() > MAX_CONNECTIONS) {
+                            connections.decrementAndGet();
+                            LOG.warn("refusing connection from {}: {} connections already open", ch.remoteAddress(),
+                                    MAX_CONNECTIONS);
+                            ch.close();
+                            return;
+                        }
+                        ch.closeFuture().addListener(f -> connections.decrementAndGet());
+                        FrameDecoder decoder = new FrameDecoder();
                         ch.pipeline()
-                                .addLast("frame-decoder", new FrameDecoder())
+                                .addLast("idle", new IdleStateHandler(stalledFrameTimeout.toMillis(), 0, 0, TimeUnit.MILLISECONDS))
+                                .addLast("frame-decoder", decoder)
+                                .addLast("stalled-frames", new StalledFrameCloser(decoder, stalledFrameTimeout))
                                 .addLast("frame-encoder", encoder)
                                 .addLast("requests", new RequestHandler(service, workers, maxInFlightPerConnection));
                     }
@@ -62,6 +88,36 @@ public final class NodeServer implements AutoCloseable {
         service.boundTo(bound);
         LOG.info("listening on {}:{}", host, bound);
         return bound;
+    }
+
+    /** Open connections, for tests and status. */
+    int connections() {
+        return connections.get();
+    }
+
+    /**
+     * Closes a connection that has sent part of a frame and then nothing for the idle period. An idle
+     * connection between frames is fine: mounts keep theirs open for as long as they live.
+     */
+    private static final class StalledFrameCloser extends ChannelInboundHandlerAdapter {
+        private final FrameDecoder decoder;
+        private final java.time.Duration timeout;
+
+        StalledFrameCloser(FrameDecoder decoder, java.time.Duration timeout) {
+            this.decoder = decoder;
+            this.timeout = timeout;
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+            if (evt instanceof IdleStateEvent && decoder.hasPartialFrame()) {
+                LOG.warn("closing connection {}: half a frame and then silence for {} ms", ctx.channel().remoteAddress(),
+                        timeout.toMillis());
+                ctx.close();
+                return;
+            }
+            super.userEventTriggered(ctx, evt);
+        }
     }
 
     @Override

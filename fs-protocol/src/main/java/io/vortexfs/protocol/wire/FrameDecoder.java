@@ -92,6 +92,11 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         }
     }
 
+    /** True while part of a frame has arrived and the rest has not. */
+    public boolean hasPartialFrame() {
+        return !failed && actualReadableBytes() > 0;
+    }
+
     @Override
     protected void decodeLast(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
         super.decodeLast(ctx, in, out);

@@ -23,7 +23,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(LeakCheck.class)
 class FrameDecoderFuzzTest {
-    private static final int ROUNDS = 20_000;
+    /** Three campaigns of this many inputs each: over 100,000 hostile frames per run. */
+    private static final int ROUNDS = 35_000;
     private static final long MAX_ALLOCATION_PER_INPUT = 4 << 20;
     private static int[] kinds;
 
