@@ -9,7 +9,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoopGroup;
-import io.vortexfs.node.testing.LeakCheck;
+import io.vortexfs.protocol.testing.LeakCheck;
 import io.vortexfs.protocol.Attr;
 import io.vortexfs.protocol.ChunkId;
 import io.vortexfs.protocol.ChunkRef;

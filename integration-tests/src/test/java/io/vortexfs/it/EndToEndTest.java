@@ -5,47 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInfo;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * One real node process, one real FUSE mount in another process, driven by the shell commands
  * people use. Each test gets a fresh node, data directory and mountpoint.
  */
-@Timeout(value = 5, unit = TimeUnit.MINUTES)
-class EndToEndTest {
-    @TempDir
-    Path tmp;
-
-    TestCluster cluster;
-    Path mp;
-
-    @BeforeAll
-    static void requireFuse() {
-        assertTrue(Files.exists(Path.of("/dev/fuse")), "these tests mount through FUSE: /dev/fuse is missing");
-        assertTrue(Files.exists(Vortex.JAR), "build the jar first: " + Vortex.JAR);
-    }
-
-    @BeforeEach
-    void startCluster(TestInfo info) throws Exception {
-        cluster = new TestCluster(tmp);
-        cluster.startNode();
-        mp = Mounts.fresh(info.getTestMethod().orElseThrow().getName());
-        cluster.mount(mp, "256m");
-    }
-
-    @AfterEach
-    void stopCluster() throws Exception {
-        cluster.close();
-        assertFalse(Mounts.isMounted(mp), "the mount was left behind at " + mp);
-    }
+class EndToEndTest extends MountedNodeTest {
 
     @Test
     void copiesA100MiBRandomFileInAndOutByteForByte() {

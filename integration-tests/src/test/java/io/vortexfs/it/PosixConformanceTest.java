@@ -1,7 +1,6 @@
 package io.vortexfs.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -15,14 +14,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInfo;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The table of POSIX cases in {@code posix/cases.py} — each a syscall with its expected result or
@@ -34,42 +29,28 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>The reference must support user extended attributes: the first of the test's temp directory,
  * /var/tmp and /root that does is used, and named on stdout.
  */
-@Timeout(value = 5, unit = TimeUnit.MINUTES)
-class PosixConformanceTest {
+class PosixConformanceTest extends MountedNodeTest {
     static final int MIN_CASES = 150;
     static final int SCRIPT_TIMEOUT_S = 180;
 
-    @TempDir
-    Path tmp;
-
-    TestCluster cluster;
-    Path mp;
     Path outsideReference;
     Path report;
 
     @BeforeAll
     static void requireTools() {
-        assertTrue(Files.exists(Path.of("/dev/fuse")), "these tests mount through FUSE: /dev/fuse is missing");
-        assertTrue(Files.exists(Vortex.JAR), "build the jar first: " + Vortex.JAR);
         PosixScripts.requirePython();
     }
 
     @BeforeEach
-    void startCluster(TestInfo info) throws Exception {
+    void prepareReport() throws Exception {
         report = PosixScripts.reportDir("posix-conformance");
-        cluster = new TestCluster(tmp);
-        cluster.startNode();
-        mp = Mounts.fresh(info.getTestMethod().orElseThrow().getName());
-        cluster.mount(mp, "256m");
     }
 
     @AfterEach
-    void stopCluster() throws Exception {
-        cluster.close();
+    void removeOutsideReference() {
         if (outsideReference != null) {
             Shell.run("rm -rf '" + outsideReference + "'");
         }
-        assertFalse(Mounts.isMounted(mp), "the mount was left behind at " + mp);
     }
 
     /**

@@ -2,7 +2,6 @@ package io.vortexfs.it;
 
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -10,14 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInfo;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Ten thousand random operations from a fixed seed — create, write at random offsets, append,
@@ -28,36 +21,20 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>The mount uses 64 KiB chunks so that files of a few hundred KiB span many chunks and random
  * writes and truncations keep landing on chunk boundaries.
  */
-@Timeout(value = 5, unit = TimeUnit.MINUTES)
-class RandomOperationsTest {
+class RandomOperationsTest extends MountedNodeTest {
     static final long SEED = 20240611L;
     static final int OPS = 10_000;
 
-    @TempDir
-    Path tmp;
-
-    TestCluster cluster;
-    Path mp;
 
     @BeforeAll
     static void requireTools() {
-        assertTrue(Files.exists(Path.of("/dev/fuse")), "these tests mount through FUSE: /dev/fuse is missing");
-        assertTrue(Files.exists(Vortex.JAR), "build the jar first: " + Vortex.JAR);
         PosixScripts.requirePython();
     }
 
-    @BeforeEach
-    void startCluster(TestInfo info) throws Exception {
-        cluster = new TestCluster(tmp);
-        cluster.startNode();
-        mp = Mounts.fresh(info.getTestMethod().orElseThrow().getName());
-        cluster.mount(mp, "256m", "--chunk-size", "64k");
-    }
-
-    @AfterEach
-    void stopCluster() throws Exception {
-        cluster.close();
-        assertFalse(Mounts.isMounted(mp), "the mount was left behind at " + mp);
+    /** Small chunks, so writes and truncates keep crossing chunk boundaries. */
+    @Override
+    String[] mountFlags() {
+        return new String[] {"--chunk-size", "64k"};
     }
 
     @Test

@@ -2,59 +2,35 @@ package io.vortexfs.it;
 
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInfo;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Programs people run on a filesystem, run on the mount: tar, rsync, git and sqlite3. Each leans on
  * a different part of POSIX — tar on modes, times and hard links, rsync on times and rename-into-place,
  * git on hard links, renames and lock files, sqlite on small overwrites, fsync and its journal.
  */
-@Timeout(value = 5, unit = TimeUnit.MINUTES)
-class RealProgramsTest {
-    @TempDir
-    Path tmp;
-
-    TestCluster cluster;
-    Path mp;
+class RealProgramsTest extends MountedNodeTest {
     String m;
 
     @BeforeAll
     static void requireTools() {
-        assertTrue(Files.exists(Path.of("/dev/fuse")), "these tests mount through FUSE: /dev/fuse is missing");
-        assertTrue(Files.exists(Vortex.JAR), "build the jar first: " + Vortex.JAR);
         for (String tool : List.of("tar", "rsync", "git", "sqlite3", "diff", "find")) {
             assertEquals(0, Shell.run("command -v " + tool).exit(), tool + " is not installed (bin/test installs it)");
         }
     }
 
     @BeforeEach
-    void startCluster(TestInfo info) throws Exception {
-        cluster = new TestCluster(tmp);
-        cluster.startNode();
-        mp = Mounts.fresh(info.getTestMethod().orElseThrow().getName());
-        cluster.mount(mp, "256m");
+    void quoteMountpoint() {
         m = "'" + mp + "'";
-    }
-
-    @AfterEach
-    void stopCluster() throws Exception {
-        cluster.close();
-        assertFalse(Mounts.isMounted(mp), "the mount was left behind at " + mp);
     }
 
     @Test

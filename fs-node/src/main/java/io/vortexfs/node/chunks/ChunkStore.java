@@ -194,15 +194,28 @@ public final class ChunkStore {
 
     private void scan() throws IOException {
         try (Stream<Path> files = Files.walk(root, 2)) {
-            files.filter(p -> !p.startsWith(tmp) && Files.isRegularFile(p)).forEach(p -> {
-                count.incrementAndGet();
-                try {
-                    bytes.addAndGet(Files.size(p));
-                } catch (IOException e) {
-                    LOG.warn("cannot size chunk file {}: {}", p, e.toString());
-                }
-            });
+            files.filter(p -> !p.startsWith(tmp) && isChunkName(p.getFileName().toString()) && Files.isRegularFile(p))
+                    .forEach(p -> {
+                        count.incrementAndGet();
+                        try {
+                            bytes.addAndGet(Files.size(p));
+                        } catch (IOException e) {
+                            LOG.warn("cannot size chunk file {}: {}", p, e.toString());
+                        }
+                    });
         }
+    }
+
+    private static boolean isChunkName(String name) {
+        if (name.length() != ChunkId.BYTES * 2) {
+            return false;
+        }
+        for (int i = 0; i < name.length(); i++) {
+            if (Character.digit(name.charAt(i), 16) < 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void deleteQuietly(Path p) {

@@ -70,10 +70,14 @@ final class RequestHandler extends SimpleChannelInboundHandler<Envelope> {
                 LOG.warn("cannot send reply to {}: {}", ctx.channel().remoteAddress(), f.cause().toString());
             }
         });
-        ctx.executor().execute(() -> {
-            inFlight--;
-            updateReading(ctx);
-        });
+        try {
+            ctx.executor().execute(() -> {
+                inFlight--;
+                updateReading(ctx);
+            });
+        } catch (RejectedExecutionException shuttingDown) {
+            // The event loop is stopping with the node: the connection goes with it.
+        }
     }
 
     private void updateReading(ChannelHandlerContext ctx) {

@@ -12,7 +12,7 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
-import io.vortexfs.node.testing.LeakCheck;
+import io.vortexfs.protocol.testing.LeakCheck;
 import io.vortexfs.protocol.ChunkId;
 import io.vortexfs.protocol.ErrorCode;
 import io.vortexfs.protocol.FsException;
