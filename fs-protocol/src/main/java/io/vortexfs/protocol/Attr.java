@@ -5,7 +5,8 @@ package io.vortexfs.protocol;
  * the chunk size its layout was cut with and, for a directory, its parent (for cycle checks on
  * rename). Times are nanoseconds since the epoch. {@code version} grows by one on every change of
  * the inode, so replicas can tell the newer of two copies. {@code storedBytes} counts the bytes of
- * a file's chunks that hold data (holes excluded): what {@code st_blocks} reports.
+ * a file's chunks that hold data (holes excluded): what {@code st_blocks} reports. {@code xattrCount}
+ * is how many extended attributes the inode has, so a mount can answer "none" without asking.
  */
 public record Attr(
         long ino,
@@ -21,7 +22,8 @@ public record Attr(
         long parent,
         String linkTarget,
         long version,
-        long storedBytes) {
+        long storedBytes,
+        int xattrCount) {
 
     public Attr {
         if (ino <= 0) {
@@ -35,6 +37,9 @@ public record Attr(
         }
         if (nlink < 0) {
             throw new IllegalArgumentException("nlink < 0: " + nlink);
+        }
+        if (xattrCount < 0) {
+            throw new IllegalArgumentException("xattrCount < 0: " + xattrCount);
         }
         if (storedBytes < 0) {
             throw new IllegalArgumentException("storedBytes < 0: " + storedBytes);
@@ -60,16 +65,21 @@ public record Attr(
     public Attr withUnsavedWrites(long newSize, long writeNs) {
         long m = Math.max(mtimeNs, writeNs);
         return new Attr(ino, mode, nlink, uid, gid, newSize, atimeNs, m, Math.max(ctimeNs, writeNs), chunkSize, parent,
-                linkTarget, version, storedBytes);
+                linkTarget, version, storedBytes, xattrCount);
     }
 
     public Attr withSize(long newSize) {
         return new Attr(ino, mode, nlink, uid, gid, newSize, atimeNs, mtimeNs, ctimeNs, chunkSize, parent, linkTarget, version,
-                storedBytes);
+                storedBytes, xattrCount);
     }
 
     public Attr withStoredBytes(long bytes) {
         return new Attr(ino, mode, nlink, uid, gid, size, atimeNs, mtimeNs, ctimeNs, chunkSize, parent, linkTarget, version,
-                bytes);
+                bytes, xattrCount);
+    }
+
+    public Attr withXattrCount(int count) {
+        return new Attr(ino, mode, nlink, uid, gid, size, atimeNs, mtimeNs, ctimeNs, chunkSize, parent, linkTarget, version,
+                storedBytes, count);
     }
 }

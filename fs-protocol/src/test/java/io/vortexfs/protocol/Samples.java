@@ -14,15 +14,15 @@ public final class Samples {
 
     public static Attr fileAttr(long ino) {
         return new Attr(ino, FileType.S_IFREG | 0644, 1, 1000, 1000, 123_456_789L, 1L, Long.MAX_VALUE, -5L,
-                1 << 20, 0, null, 7, 4096);
+                1 << 20, 0, null, 7, 4096, 2);
     }
 
     public static Attr dirAttr(long ino) {
-        return new Attr(ino, FileType.S_IFDIR | 02775, 3, 0, 100, 0, 10, 20, 30, 0, 1, null, 1, 0);
+        return new Attr(ino, FileType.S_IFDIR | 02775, 3, 0, 100, 0, 10, 20, 30, 0, 1, null, 1, 0, 0);
     }
 
     public static Attr symlinkAttr(long ino) {
-        return new Attr(ino, FileType.S_IFLNK | 0777, 1, -1, -2, 9, 0, 0, 0, 0, 0, "../tärget", Long.MIN_VALUE, 0);
+        return new Attr(ino, FileType.S_IFLNK | 0777, 1, -1, -2, 9, 0, 0, 0, 0, 0, "../tärget", Long.MIN_VALUE, 0, 0);
     }
 
     public static List<Request> requests() {

@@ -21,6 +21,8 @@ final class AttrCache {
     private final int maxEntries;
     private final Map<Long, Timed<Attr>> attrs = new ConcurrentHashMap<>();
     private final Map<Name, Timed<Long>> names = new ConcurrentHashMap<>();
+    /** Directories listed lately: when (nanoTime) and how many entries. */
+    private final Map<Long, long[]> listings = new ConcurrentHashMap<>();
 
     AttrCache(Duration ttl, int maxEntries) {
         this.ttlNanos = ttl.toNanos();
@@ -56,6 +58,26 @@ final class AttrCache {
         }
         names.put(new Name(parent, name), new Timed<>(child.ino(), System.nanoTime() + ttlNanos));
         put(child);
+    }
+
+    /** Records that a directory was just listed whole (its entries are in the cache). */
+    void listed(long dir, int entries) {
+        if (listings.size() >= 1024) {
+            listings.clear();
+        }
+        listings.put(dir, new long[] {System.nanoTime(), entries});
+    }
+
+    /**
+     * True when {@code name} was in a directory of at least {@code minEntries} listed within three
+     * timeouts, and has only expired since: a program (ls -l, find) is walking the listing, and
+     * listing again costs one request instead of one per remaining entry. A name never seen (a
+     * create looking first) does not qualify, so filling a directory never re-lists it.
+     */
+    boolean expiredFromRecentListing(long dir, String name, int minEntries) {
+        long[] l = listings.get(dir);
+        return l != null && l[1] >= minEntries && System.nanoTime() - l[0] < 3 * ttlNanos
+                && names.containsKey(new Name(dir, name));
     }
 
     void forget(long ino) {

@@ -127,7 +127,7 @@ final class OpenFile {
     synchronized Attr unlinkedAttr() {
         Attr a = lastAttr;
         return new Attr(a.ino(), a.mode(), 0, a.uid(), a.gid(), size, a.atimeNs(), Math.max(a.mtimeNs(), lastWriteNs),
-                Math.max(a.ctimeNs(), lastWriteNs), a.chunkSize(), a.parent(), a.linkTarget(), a.version(), a.storedBytes());
+                Math.max(a.ctimeNs(), lastWriteNs), a.chunkSize(), a.parent(), a.linkTarget(), a.version(), a.storedBytes(), a.xattrCount());
     }
 
     /** When this mount last wrote to the file and has not saved it yet; 0 when all is saved. */

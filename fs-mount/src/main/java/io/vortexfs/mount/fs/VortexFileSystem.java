@@ -35,6 +35,8 @@ public final class VortexFileSystem implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(VortexFileSystem.class);
 
     public static final long ROOT = 1;
+    /** Directories at least this large are listed again, rather than looked up name by name, on a miss. */
+    private static final int RELIST_MIN_ENTRIES = 64;
     /** Directory sizes as ext4 shows them, for tools that expect a block. */
     private static final long DIRECTORY_SIZE = 4096;
 
@@ -95,13 +97,22 @@ public final class VortexFileSystem implements AutoCloseable {
         if (!dir.isDirectory()) {
             throw new FsException(ErrorCode.NOT_DIRECTORY, path + " is not a directory");
         }
-        List<DirEntry> entries = client.readDir(dir.ino());
+        List<DirEntry> entries = list(dir.ino());
         List<DirEntry> out = new ArrayList<>(entries.size());
         for (DirEntry e : entries) {
-            cache.putChild(dir.ino(), e.name(), e.attr());
             out.add(new DirEntry(e.name(), visible(e.attr())));
         }
         return out;
+    }
+
+    /** Lists a directory in one request and remembers every entry's name and attributes. */
+    private List<DirEntry> list(long dir) throws FsException {
+        List<DirEntry> entries = client.readDir(dir);
+        for (DirEntry e : entries) {
+            cache.putChild(dir, e.name(), e.attr());
+        }
+        cache.listed(dir, entries.size());
+        return entries;
     }
 
     public Attr mkdir(String path, int mode, int uid, int gid) throws FsException {
@@ -194,12 +205,18 @@ public final class VortexFileSystem implements AutoCloseable {
         cache.forget(a.ino());
     }
 
+    /** Reads an attribute; an inode known to have none answers at once (ls -l asks every file). */
     public byte[] getxattr(String path, String name) throws FsException {
-        return client.getXattr(resolve(path).ino(), name);
+        Attr a = resolve(path);
+        if (a.xattrCount() == 0) {
+            throw new FsException(ErrorCode.NO_DATA, "no attribute " + name);
+        }
+        return client.getXattr(a.ino(), name);
     }
 
     public List<String> listxattr(String path) throws FsException {
-        return client.listXattr(resolve(path).ino());
+        Attr a = resolve(path);
+        return a.xattrCount() == 0 ? List.of() : client.listXattr(a.ino());
     }
 
     public void removexattr(String path, String name) throws FsException {
@@ -449,8 +466,11 @@ public final class VortexFileSystem implements AutoCloseable {
                 throw new FsException(ErrorCode.NOT_DIRECTORY, "a component of " + path + " is not a directory");
             }
             Names.validate(name);
-            Long child = cache.child(cur.ino(), name);
-            Attr next = child == null ? null : cache.attr(child);
+            Attr next = cached(cur.ino(), name);
+            if (next == null && cache.expiredFromRecentListing(cur.ino(), name, RELIST_MIN_ENTRIES)) {
+                list(cur.ino());
+                next = cached(cur.ino(), name);
+            }
             if (next == null) {
                 next = client.lookup(cur.ino(), name);
                 cache.putChild(cur.ino(), name, next);
@@ -458,6 +478,11 @@ public final class VortexFileSystem implements AutoCloseable {
             cur = next;
         }
         return cur;
+    }
+
+    private Attr cached(long dir, String name) {
+        Long child = cache.child(dir, name);
+        return child == null ? null : cache.attr(child);
     }
 
     private Attr attrOf(long ino) throws FsException {

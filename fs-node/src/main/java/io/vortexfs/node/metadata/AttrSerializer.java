@@ -12,11 +12,13 @@ import org.mapdb.Serializer;
  * field means a new format number, and old ones stay readable.
  * <ul>
  *   <li>1: the first format;</li>
- *   <li>2: adds {@code storedBytes} at the end (format 1 records read it as the file size).</li>
+ *   <li>2: adds {@code storedBytes} at the end (format 1 records read it as the file size);</li>
+ *   <li>3: adds {@code xattrCount} at the end (older records read it as 0; stores with extended
+ *       attributes in those formats did not exist).</li>
  * </ul>
  */
 final class AttrSerializer implements Serializer<Attr> {
-    private static final int FORMAT = 2;
+    private static final int FORMAT = 3;
 
     @Override
     public void serialize(DataOutput2 out, Attr a) throws IOException {
@@ -38,12 +40,13 @@ final class AttrSerializer implements Serializer<Attr> {
         }
         out.writeLong(a.version());
         out.writeLong(a.storedBytes());
+        out.writeInt(a.xattrCount());
     }
 
     @Override
     public Attr deserialize(DataInput2 in, int available) throws IOException {
         int format = in.readByte();
-        if (format != 1 && format != FORMAT) {
+        if (format < 1 || format > FORMAT) {
             throw new IOException("unknown inode record format " + format);
         }
         long ino = in.readLong();
@@ -60,6 +63,8 @@ final class AttrSerializer implements Serializer<Attr> {
         String target = in.readBoolean() ? in.readUTF() : null;
         long version = in.readLong();
         long stored = format >= 2 ? in.readLong() : (FileType.isRegular(mode) ? size : 0);
-        return new Attr(ino, mode, nlink, uid, gid, size, atime, mtime, ctime, chunkSize, parent, target, version, stored);
+        int xattrs = format >= 3 ? in.readInt() : 0;
+        return new Attr(ino, mode, nlink, uid, gid, size, atime, mtime, ctime, chunkSize, parent, target, version, stored,
+                xattrs);
     }
 }

@@ -143,7 +143,7 @@ public final class MetadataStore implements AutoCloseable {
     private synchronized void ensureRoot() {
         if (!inodes.containsKey(ROOT)) {
             long now = nowNs();
-            inodes.put(ROOT, new Attr(ROOT, FileType.S_IFDIR | 0755, 2, 0, 0, 0, now, now, now, 0, ROOT, null, 1, 0));
+            inodes.put(ROOT, new Attr(ROOT, FileType.S_IFDIR | 0755, 2, 0, 0, 0, now, now, now, 0, ROOT, null, 1, 0, 0));
             db.commit();
             LOG.info("created the root directory");
         }
@@ -326,7 +326,7 @@ public final class MetadataStore implements AutoCloseable {
             }
             long size = r.linkTarget() == null ? 0 : r.linkTarget().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
             Attr attr = new Attr(ino, mode, dir ? 2 : 1, r.uid(), gid, size, now, now, now,
-                    FileType.isRegular(mode) ? r.chunkSize() : 0, dir ? r.parent() : 0, r.linkTarget(), 1, 0);
+                    FileType.isRegular(mode) ? r.chunkSize() : 0, dir ? r.parent() : 0, r.linkTarget(), 1, 0, 0);
             inodes.put(ino, attr);
             dirents.put(key(r.parent(), r.name()), ino);
             touchDirectory(parent, dir ? 1 : 0, now);
@@ -556,7 +556,7 @@ public final class MetadataStore implements AutoCloseable {
             }
             xattrs.put(key, value);
             Attr updated = changed(a, a.mode(), a.nlink(), a.uid(), a.gid(), a.size(), a.atimeNs(), a.mtimeNs(), now,
-                    a.parent());
+                    a.parent()).withXattrCount(a.xattrCount() + (exists ? 0 : 1));
             inodes.put(ino, updated);
             return updated;
         }
@@ -592,7 +592,7 @@ public final class MetadataStore implements AutoCloseable {
             throw new FsException(ErrorCode.NO_DATA, "no attribute " + name);
         }
         Attr updated = changed(a, a.mode(), a.nlink(), a.uid(), a.gid(), a.size(), a.atimeNs(), a.mtimeNs(), now,
-                a.parent());
+                a.parent()).withXattrCount(Math.max(0, a.xattrCount() - 1));
         inodes.put(ino, updated);
         return updated;
     }
@@ -775,7 +775,7 @@ public final class MetadataStore implements AutoCloseable {
     private static Attr changed(Attr a, int mode, int nlink, int uid, int gid, long size, long atime, long mtime,
             long ctime, long parent) {
         return new Attr(a.ino(), mode, nlink, uid, gid, size, atime, mtime, ctime, a.chunkSize(), parent,
-                a.linkTarget(), a.version() + 1, a.storedBytes());
+                a.linkTarget(), a.version() + 1, a.storedBytes(), a.xattrCount());
     }
 
     private long newIno() {
