@@ -1,0 +1,41 @@
+package io.vortexfs.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The benchmark runs outside the suite; here it only has to work, on a tiny size: every workload
+ * is measured on all three targets and gets its two ratios, and nothing is left mounted.
+ */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class BenchSmokeTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void benchmarkPrintsEveryWorkloadWithItsRatiosOnATinySize() {
+        Path dir = tmp.resolve("bench");
+        Shell.Result r = Shell.exec(List.of(Vortex.HOME.resolve("bench/run").toString(), "--size", "4M", "--files", "20",
+                "--seconds", "1", "--dir", dir.toString()), null, Map.of(), 240).ok();
+        for (String workload : List.of("seq-write-MiB/s", "seq-read-uncached-MiB/s", "reread-cached-MiB/s",
+                "randread-4k-IOPS", "create-4k-files/s", "ls-l-seconds", "unlink-files/s", "cp-r-tree-in-out-s")) {
+            String row = r.out().lines().filter(l -> l.startsWith(workload + " ")).findFirst()
+                    .orElseThrow(() -> new AssertionError("no row for " + workload + " in:\n" + r.out() + r.err()));
+            String[] f = row.trim().split("\\s+");
+            assertEquals(6, f.length, "figure, three targets and two ratios: " + row);
+            for (int i = 1; i < 6; i++) {
+                assertTrue(f[i].matches("[0-9]+(\\.[0-9]+)?"), "not a number in " + row);
+            }
+        }
+        assertTrue(r.out().contains("peak RSS"), r.out());
+        assertTrue(Mounts.mountedUnder(dir).isEmpty(), "the benchmark left mounts behind");
+    }
+}
