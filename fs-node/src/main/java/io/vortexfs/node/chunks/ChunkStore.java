@@ -89,7 +89,7 @@ public final class ChunkStore {
             throw new FsException(ErrorCode.CORRUPT, "chunk bytes hash to " + actual + ", not " + id);
         }
         Path target = pathOf(id);
-        if (Files.exists(target)) {
+        if (existsDurably(id, target)) {
             return;
         }
         Path temp = tmp.resolve(UUID.randomUUID() + ".part");
@@ -129,6 +129,17 @@ public final class ChunkStore {
                 throw new FsException(ErrorCode.NO_SPACE, "no space left for chunk " + id, e);
             }
             throw new FsException(ErrorCode.IO, "storing chunk " + id + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * True when the chunk is stored. Checked under the chunk's stripe lock, so a chunk that another
+     * thread has renamed into place but whose directory it has not yet fsynced is not reported as
+     * stored until it is durable.
+     */
+    private boolean existsDurably(ChunkId id, Path target) {
+        synchronized (stripes[(int) (id.w3() & (stripes.length - 1))]) {
+            return Files.exists(target);
         }
     }
 

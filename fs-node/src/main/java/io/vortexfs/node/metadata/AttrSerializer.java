@@ -13,8 +13,8 @@ import org.mapdb.Serializer;
  * <ul>
  *   <li>1: the first format;</li>
  *   <li>2: adds {@code storedBytes} at the end (format 1 records read it as the file size);</li>
- *   <li>3: adds {@code xattrCount} at the end (older records read it as 0; stores with extended
- *       attributes in those formats did not exist).</li>
+ *   <li>3: adds {@code xattrCount} at the end (older records read it as 0, and the store counts
+ *       them once from its attribute map when it opens).</li>
  * </ul>
  */
 final class AttrSerializer implements Serializer<Attr> {

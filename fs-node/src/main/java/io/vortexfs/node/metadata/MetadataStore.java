@@ -119,6 +119,7 @@ public final class MetadataStore implements AutoCloseable {
         MetadataStore store = new MetadataStore(db, clock);
         try {
             store.ensureRoot();
+            store.countXattrsOnce();
             long[] replayed = {0};
             synchronized (store) {
                 store.wal = WriteAheadLog.open(dataDir.resolve("wal"), store.checkpointLsn.get(), walOptions, r -> {
@@ -147,6 +148,29 @@ public final class MetadataStore implements AutoCloseable {
             db.commit();
             LOG.info("created the root directory");
         }
+    }
+
+    /**
+     * Inode records written before format 3 read with an attribute count of 0, though their inodes
+     * may have attributes; count them once from the attribute map, before the log replays.
+     */
+    private synchronized void countXattrsOnce() {
+        Atomic.Boolean counted = db.atomicBoolean("xattrCountsKnown").createOrOpen();
+        if (counted.get()) {
+            return;
+        }
+        Map<Long, Integer> counts = new java.util.HashMap<>();
+        for (Object[] k : xattrs.keySet()) {
+            counts.merge((Long) k[0], 1, Integer::sum);
+        }
+        for (Map.Entry<Long, Integer> e : counts.entrySet()) {
+            Attr a = inodes.get(e.getKey());
+            if (a != null && a.xattrCount() != e.getValue()) {
+                inodes.put(a.ino(), a.withXattrCount(e.getValue()));
+            }
+        }
+        counted.set(true);
+        db.commit();
     }
 
     /**

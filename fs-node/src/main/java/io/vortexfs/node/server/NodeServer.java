@@ -9,7 +9,10 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.vortexfs.protocol.rpc.EventLoops;
@@ -35,6 +38,8 @@ public final class NodeServer implements AutoCloseable {
     static final int MAX_CONNECTIONS = 4096;
 
     private final AtomicInteger connections = new AtomicInteger();
+    /** Every accepted connection, so that closing the server closes them all, at once and explicitly. */
+    private final ChannelGroup accepted = new DefaultChannelGroup("vortex-connections", GlobalEventExecutor.INSTANCE);
 
     private final EventLoopGroup boss = EventLoops.newGroup(1, "vortex-accept");
     private final EventLoopGroup io = EventLoops.newGroup(2, "vortex-io");
@@ -74,6 +79,7 @@ public final class NodeServer implements AutoCloseable {
                             return;
                         }
                         ch.closeFuture().addListener(f -> connections.decrementAndGet());
+                        accepted.add(ch);
                         FrameDecoder decoder = new FrameDecoder();
                         ch.pipeline()
                                 .addLast("idle", new IdleStateHandler(stalledFrameTimeout.toMillis(), 0, 0, TimeUnit.MILLISECONDS))
@@ -125,6 +131,8 @@ public final class NodeServer implements AutoCloseable {
         if (serverChannel != null) {
             serverChannel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         }
+        // Clients must see their connections end now, not whenever the event loops get to it.
+        accepted.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
         io.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
         workers.shutdown();

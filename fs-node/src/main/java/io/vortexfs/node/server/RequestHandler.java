@@ -49,7 +49,8 @@ final class RequestHandler extends SimpleChannelInboundHandler<Envelope> {
                 Reply reply;
                 try {
                     reply = service.handle(request, envelope.payload());
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | Error e) {
+                    // Even an Error (out of direct memory, say) gets a reply and frees the request's slot.
                     LOG.error("request {} failed unexpectedly", request, e);
                     reply = new Reply(new Response.Error(ErrorCode.IO, "internal error: " + e), io.netty.buffer.Unpooled.EMPTY_BUFFER);
                 } finally {
