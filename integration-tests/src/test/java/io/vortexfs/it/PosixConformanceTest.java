@@ -57,21 +57,15 @@ class PosixConformanceTest extends MountedNodeTest {
      * Where libfuse 2's high-level, path-based interface (which jnr-fuse binds) cannot give local-disk
      * behaviour, with a pattern the mount's output must match. Each is described in docs/ARCHITECTURE.md.
      * <ul>
-     *   <li>fstat of a file unlinked while open, or whose name a rename replaced while it was open:
-     *       reads and writes through the descriptor work, but the kernel asks for attributes without
-     *       the file handle, and libfuse cannot name an unlinked node (hard_remove), so fstat fails
-     *       with ENOENT. Python's open() calls fstat, which is how the concurrent reader in
-     *       rename_replace_is_atomic_for_readers sees it; no open ever fails for want of the name.
-     *       The alternative, libfuse's .fuse_hidden renaming, breaks rmdir and makes a rename over an
-     *       open file leave the name missing for a moment.</li>
-     *   <li>names and link targets that are not valid UTF-8: jnr-fuse decodes them before the mount
+     *   <li>A rename over a file that is open in this mount: libfuse first moves the open file aside
+     *       to a hidden name and then renames, so for a moment the name is missing and a concurrent
+     *       reader's open can fail with ENOENT (the file's contents are never torn).</li>
+     *   <li>Names and link targets that are not valid UTF-8: jnr-fuse decodes them before the mount
      *       sees them, losing the original bytes; the mount refuses them with EINVAL rather than
      *       store a different name.</li>
      * </ul>
      */
     private static final Map<String, String> KNOWN_DEVIATIONS = Map.of(
-            "unlink_open_file_still_readable", "unexpected:ENOENT",
-            "write_to_unlinked_open_file", "unexpected:ENOENT",
             "rename_replace_is_atomic_for_readers", "missing=\\d+ torn=0 final=b'v00149'",
             "non_utf8_file_name", "unexpected:EINVAL",
             "symlink_non_utf8_target", "unexpected:EINVAL");

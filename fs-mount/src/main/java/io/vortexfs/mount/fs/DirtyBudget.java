@@ -7,8 +7,9 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Bounds the bytes of written-but-not-uploaded data across all open files of a mount, so a mount's
- * memory does not grow with the number of files being written.
+ * Bounds the memory of written-but-not-saved data across all open files of a mount, so a mount's
+ * memory does not grow with the number of files being written. Buffers are charged for the memory
+ * they really take, in 4 KiB units, as they grow.
  */
 final class DirtyBudget {
     private static final int UNIT = 4096;
@@ -18,9 +19,14 @@ final class DirtyBudget {
         this.permits = new Semaphore((int) Math.min(Integer.MAX_VALUE, bytes / UNIT));
     }
 
-    void acquire(int bytes, Duration timeout) throws FsException {
+    /** Units of budget that {@code bytes} take; charges and refunds are counted in units. */
+    static int units(int bytes) {
+        return (bytes + UNIT - 1) / UNIT;
+    }
+
+    void acquire(int units, Duration timeout) throws FsException {
         try {
-            if (!permits.tryAcquire(units(bytes), timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+            if (!permits.tryAcquire(units, timeout.toNanos(), TimeUnit.NANOSECONDS)) {
                 throw new FsException(ErrorCode.TIMEOUT, "no write buffer became free within " + timeout.toSeconds() + " s");
             }
         } catch (InterruptedException e) {
@@ -29,16 +35,12 @@ final class DirtyBudget {
         }
     }
 
-    /** Takes the bytes only if they are free right now. */
-    boolean tryAcquire(int bytes) {
-        return permits.tryAcquire(units(bytes));
+    /** Takes the units only if they are free right now. */
+    boolean tryAcquire(int units) {
+        return permits.tryAcquire(units);
     }
 
-    void release(int bytes) {
-        permits.release(units(bytes));
-    }
-
-    private static int units(int bytes) {
-        return (bytes + UNIT - 1) / UNIT;
+    void release(int units) {
+        permits.release(units);
     }
 }

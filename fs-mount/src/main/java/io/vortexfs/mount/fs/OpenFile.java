@@ -68,27 +68,33 @@ final class OpenFile {
     private long lastWriteNs;
     private long nextSequentialRead = -1;
     private final int readAhead;
-    private int handles;
+    /** Open handles; guarded by the mount's open-file table, never by this object's monitor. */
+    int handles;
 
     /**
      * A chunk being written: bytes past {@code length} are zeros. The array starts small and doubles
      * up to the chunk size, so a small file never pays for zeroing a whole chunk.
      */
     private static final class Buffer {
-        private static final int INITIAL = 64 << 10;
+        static final int INITIAL = 64 << 10;
         private final int max;
         byte[] data;
         int length;
+        /** Budget units this buffer holds; given back when it is saved or discarded. */
+        int charged;
 
-        Buffer(int max) {
+        Buffer(int max, int charged) {
             this.max = max;
-            this.data = new byte[Math.min(INITIAL, max)];
+            this.data = new byte[initialCapacity(max)];
+            this.charged = charged;
         }
 
-        void ensureCapacity(int n) {
-            if (n > data.length) {
-                data = Arrays.copyOf(data, Math.min(max, Math.max(n, data.length * 2)));
-            }
+        static int initialCapacity(int max) {
+            return Math.min(INITIAL, max);
+        }
+
+        int grownCapacity(int n) {
+            return n <= data.length ? data.length : Math.min(max, Math.max(n, data.length * 2));
         }
     }
 
@@ -119,10 +125,6 @@ final class OpenFile {
         return ino;
     }
 
-    synchronized long size() {
-        return size;
-    }
-
     /** The file as stat shows it once its last name is gone but a handle is still open. */
     synchronized Attr unlinkedAttr() {
         Attr a = lastAttr;
@@ -130,29 +132,24 @@ final class OpenFile {
                 Math.max(a.ctimeNs(), lastWriteNs), a.chunkSize(), a.parent(), a.linkTarget(), a.version(), a.storedBytes(), a.xattrCount());
     }
 
-    /** When this mount last wrote to the file and has not saved it yet; 0 when all is saved. */
-    synchronized long lastWriteNs() {
-        return isClean() ? 0 : lastWriteNs;
-    }
-
-    synchronized void retain() {
-        handles++;
-    }
-
-    /** Drops one handle; true when it was the last. */
-    synchronized boolean releaseHandle() {
-        return --handles <= 0;
-    }
-
     synchronized boolean isClean() {
         return dirty.isEmpty() && inFlight.isEmpty() && pending.isEmpty() && size == committedSize;
     }
 
-    /** Adopts a fresh layout from the cluster (close-to-open), if nothing local is unsaved. */
+    /**
+     * Adopts a layout fetched from the cluster (close-to-open), if nothing local is unsaved and it
+     * is newer than what this file knows: a layout fetched just before another handle's commit must
+     * not roll the file back.
+     */
     synchronized void refresh(Response.Layout layout) {
-        if (isClean()) {
+        if (isClean() && layout.attr().version() > lastAttr.version()) {
             reset(layout);
         }
+    }
+
+    /** The cluster's attributes as this mount sees them: with unsaved writes' size and times, if any. */
+    synchronized Attr overlay(Attr a) {
+        return isClean() ? a : a.withUnsavedWrites(size, lastWriteNs);
     }
 
     private void reset(Response.Layout layout) {
@@ -237,7 +234,7 @@ final class OpenFile {
             int within = (int) (pos % chunkSize);
             int take = Math.min(length - done, chunkSize - within);
             Buffer b = dirtyBuffer(index, within, take);
-            b.ensureCapacity(within + take);
+            grow(index, b, within + take);
             System.arraycopy(src, done, b.data, within, take);
             b.length = Math.max(b.length, within + take);
             done += take;
@@ -255,18 +252,11 @@ final class OpenFile {
         while (dirty.size() >= maxDirty) {
             uploadOldest();
         }
-        // Budget this file holds in finished uploads is freed by reaping them: do that before waiting
-        // on other files, or a file could wait for budget that only it can give back.
-        while (!budget.tryAcquire(chunkSize)) {
-            if (inFlight.isEmpty()) {
-                budget.acquire(chunkSize, timeout);
-                break;
-            }
-            reapOldest();
-        }
+        int units = DirtyBudget.units(Buffer.initialCapacity(chunkSize));
+        charge(units, -1);
         boolean ok = false;
         try {
-            b = new Buffer(chunkSize);
+            b = new Buffer(chunkSize, units);
             long chunkStart = index * chunkSize;
             Buffer sending = uploading(index);
             ChunkRef ref = slots.get(index);
@@ -276,7 +266,7 @@ final class OpenFile {
             if (existing > 0 && !overwritesAll) {
                 byte[] old = sending != null ? sending.data : cache.get(ref.id());
                 int keep = Math.min(existing, old.length);
-                b.ensureCapacity(keep);
+                grow(-1, b, keep);
                 System.arraycopy(old, 0, b.data, 0, keep);
                 b.length = keep;
             }
@@ -285,7 +275,45 @@ final class OpenFile {
             return b;
         } finally {
             if (!ok) {
-                budget.release(chunkSize);
+                budget.release(b == null ? units : b.charged);
+            }
+        }
+    }
+
+    /** Grows a buffer to hold {@code n} bytes, paying for the growth first. */
+    private void grow(long index, Buffer b, int n) throws FsException {
+        int capacity = b.grownCapacity(n);
+        if (capacity == b.data.length) {
+            return;
+        }
+        int more = DirtyBudget.units(capacity) - b.charged;
+        if (more > 0) {
+            charge(more, index);
+            b.charged += more;
+        }
+        b.data = Arrays.copyOf(b.data, capacity);
+    }
+
+    /**
+     * Takes budget, making room first from this file's own unsaved data — reaping finished uploads,
+     * then uploading buffers other than the one being written ({@code keep}) — so a file never waits
+     * for budget that only it can give back. Only then does it wait for other files.
+     */
+    private void charge(int units, long keep) throws FsException {
+        while (!budget.tryAcquire(units)) {
+            if (!inFlight.isEmpty()) {
+                reapOldest();
+            } else if (dirty.size() > (dirty.containsKey(keep) ? 1 : 0)) {
+                Iterator<Map.Entry<Long, Buffer>> it = dirty.entrySet().iterator();
+                Map.Entry<Long, Buffer> e = it.next();
+                if (e.getKey() == keep) {
+                    e = it.next();
+                }
+                it.remove();
+                startUpload(e.getKey(), e.getValue());
+            } else {
+                budget.acquire(units, timeout);
+                return;
             }
         }
     }
@@ -321,20 +349,31 @@ final class OpenFile {
         inFlight.addLast(new Upload(index, b, ref));
     }
 
-    /** Waits for the oldest upload and records its slot. */
+    /**
+     * Waits for the oldest upload and records its slot. A failed upload's bytes go back among the
+     * dirty buffers (unless a newer version of that chunk is already there), so the next flush tries
+     * again and no fsync or close can report success without them.
+     */
     private void reapOldest() throws FsException {
         Upload u = inFlight.removeFirst();
+        ChunkRef ref;
         try {
-            ChunkRef ref = awaitUpload(u.ref());
-            if (ref == null) {
-                slots.remove(u.index());
+            ref = awaitUpload(u.ref());
+        } catch (FsException e) {
+            if (!dirty.containsKey(u.index()) && uploading(u.index()) == null) {
+                dirty.put(u.index(), u.buffer());
             } else {
-                slots.put(u.index(), ref);
+                budget.release(u.buffer().charged);
             }
-            pending.add(new ChunkSlot(u.index(), ref));
-        } finally {
-            budget.release(chunkSize);
+            throw e;
         }
+        budget.release(u.buffer().charged);
+        if (ref == null) {
+            slots.remove(u.index());
+        } else {
+            slots.put(u.index(), ref);
+        }
+        pending.add(new ChunkSlot(u.index(), ref));
     }
 
     private ChunkRef awaitUpload(CompletableFuture<ChunkRef> f) throws FsException {
@@ -356,10 +395,9 @@ final class OpenFile {
      * on the cluster. If an upload failed, the others are still reaped and the first failure thrown.
      */
     synchronized void flush() throws FsException {
-        Iterator<Map.Entry<Long, Buffer>> it = dirty.entrySet().iterator();
-        while (it.hasNext()) {
-            Map.Entry<Long, Buffer> e = it.next();
-            it.remove();
+        List<Map.Entry<Long, Buffer>> toSend = new ArrayList<>(dirty.entrySet());
+        dirty.clear();
+        for (Map.Entry<Long, Buffer> e : toSend) {
             startUpload(e.getKey(), e.getValue());
         }
         FsException failure = null;
@@ -450,8 +488,11 @@ final class OpenFile {
 
     /** Gives back the budget of buffers that will never be written (the mount is going away). */
     synchronized void discard() {
-        for (int i = 0; i < dirty.size() + inFlight.size(); i++) {
-            budget.release(chunkSize);
+        for (Buffer b : dirty.values()) {
+            budget.release(b.charged);
+        }
+        for (Upload u : inFlight) {
+            budget.release(u.buffer().charged);
         }
         dirty.clear();
         inFlight.clear();

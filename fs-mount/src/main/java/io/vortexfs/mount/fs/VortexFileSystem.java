@@ -49,6 +49,8 @@ public final class VortexFileSystem implements AutoCloseable {
     private final Map<Long, OpenFile> handles = new ConcurrentHashMap<>();
     private final Map<Long, OpenFile> openByIno = new HashMap<>();
     private final AtomicLong nextHandle = new AtomicLong(1);
+    /** libfuse's hidden names for files unlinked while open here: name to inode (see {@link #hide}). */
+    private final Map<String, Long> hidden = new ConcurrentHashMap<>();
 
     public VortexFileSystem(ClusterClient client, MountConfig config) {
         this.client = client;
@@ -144,6 +146,9 @@ public final class VortexFileSystem implements AutoCloseable {
     }
 
     public void unlink(String path) throws FsException {
+        if (hidden.remove(lastName(normalize(path))) != null) {
+            return; // libfuse removing a hidden name at the last close: it never reached the cluster
+        }
         removeName(path, false);
     }
 
@@ -152,6 +157,10 @@ public final class VortexFileSystem implements AutoCloseable {
     }
 
     public void rename(String from, String to) throws FsException {
+        if (isHiddenName(to) && isOpenHere(from)) {
+            hide(from, lastName(normalize(to)));
+            return;
+        }
         Parent src = parentOf(from);
         Parent dst = parentOf(to);
         client.rename(src.dir.ino(), src.name, dst.dir.ino(), dst.name);
@@ -306,17 +315,21 @@ public final class VortexFileSystem implements AutoCloseable {
 
     private long openInode(Response.Layout layout) {
         OpenFile f;
+        boolean existed;
+        // Only table bookkeeping under the table's lock: a file busy saving must not stall the mount.
         synchronized (openByIno) {
             f = openByIno.get(layout.attr().ino());
-            if (f == null) {
+            existed = f != null;
+            if (!existed) {
                 f = new OpenFile(layout, client, chunks, budget, config.maxDirtyChunksPerFile(),
                         config.maxUploadsPerFile(), config.readAheadChunks(), io,
                         client.config().requestTimeout());
                 openByIno.put(f.ino(), f);
-            } else {
-                f.refresh(layout);
             }
-            f.retain();
+            f.handles++;
+        }
+        if (existed) {
+            f.refresh(layout);
         }
         long fh = nextHandle.getAndIncrement();
         handles.put(fh, f);
@@ -349,14 +362,16 @@ public final class VortexFileSystem implements AutoCloseable {
         try {
             f.flush();
         } finally {
+            boolean last;
             synchronized (openByIno) {
-                if (f.releaseHandle()) {
+                last = --f.handles <= 0;
+                if (last) {
                     openByIno.remove(f.ino());
-                    if (!f.isClean()) {
-                        LOG.error("file {} closed with data that could not be saved", f.ino());
-                        f.discard();
-                    }
                 }
+            }
+            if (last && !f.isClean()) {
+                LOG.error("file {} closed with data that could not be saved", f.ino());
+                f.discard();
             }
             cache.forget(f.ino());
         }
@@ -385,7 +400,8 @@ public final class VortexFileSystem implements AutoCloseable {
 
     // ---- helpers ----
 
-    private OpenFile handle(long fh) throws FsException {
+    /** The open file behind a handle (package-private for tests). */
+    OpenFile handle(long fh) throws FsException {
         OpenFile f = handles.get(fh);
         if (f == null) {
             throw new FsException(ErrorCode.INVALID, "unknown file handle " + fh);
@@ -404,7 +420,7 @@ public final class VortexFileSystem implements AutoCloseable {
                 f = openByIno.get(a.ino());
             }
             if (f != null) {
-                return a.withUnsavedWrites(f.size(), f.lastWriteNs());
+                return f.overlay(a);
             }
         }
         return a;
@@ -455,8 +471,42 @@ public final class VortexFileSystem implements AutoCloseable {
         return new Parent(dir, name);
     }
 
+    /**
+     * libfuse 2 renames a file that is unlinked (or renamed over) while open in this mount to
+     * {@code .fuse_hiddenXXXXXXXXXXXXXXXX}, so that its handles keep a path; it removes that name at
+     * the last close. To the cluster this is an unlink, done at once: no other mount sees the hidden
+     * name, and the directory can be removed. The mount keeps the hidden path to itself, pointing at
+     * the open file, so fstat and fchmod through the old descriptor keep working.
+     */
+    private void hide(String from, String hiddenName) throws FsException {
+        Attr a = resolve(from);
+        removeName(from, false);
+        // Keyed by name: libfuse makes each hidden name unique, and the path changes if a parent moves.
+        hidden.put(hiddenName, a.ino());
+    }
+
+    /** libfuse hides only files open in this mount; any other rename to such a name is a user's. */
+    private boolean isOpenHere(String path) throws FsException {
+        long ino = resolve(path).ino();
+        synchronized (openByIno) {
+            return openByIno.containsKey(ino);
+        }
+    }
+
+    private static boolean isHiddenName(String path) {
+        return lastName(path).matches("\\.fuse_hidden[0-9a-f]{16}");
+    }
+
+    private static String lastName(String path) {
+        return path.substring(path.lastIndexOf('/') + 1);
+    }
+
     private Attr resolve(String path) throws FsException {
         String clean = normalize(path);
+        Long hiddenIno = hidden.isEmpty() ? null : hidden.get(lastName(clean));
+        if (hiddenIno != null) {
+            return hiddenAttr(hiddenIno);
+        }
         Attr cur = attrOf(ROOT);
         if (clean.equals("/")) {
             return cur;
@@ -466,8 +516,11 @@ public final class VortexFileSystem implements AutoCloseable {
                 throw new FsException(ErrorCode.NOT_DIRECTORY, "a component of " + path + " is not a directory");
             }
             Names.validate(name);
-            Attr next = cached(cur.ino(), name);
-            if (next == null && cache.expiredFromRecentListing(cur.ino(), name, RELIST_MIN_ENTRIES)) {
+            Long child = cache.child(cur.ino(), name);
+            Attr next = child == null ? null : cache.attr(child);
+            // Re-list only when the name itself expired (a walk through a big listing), not when this
+            // mount's own change dropped an entry's attributes.
+            if (child == null && cache.expiredFromRecentListing(cur.ino(), name, RELIST_MIN_ENTRIES)) {
                 list(cur.ino());
                 next = cached(cur.ino(), name);
             }
@@ -478,6 +531,25 @@ public final class VortexFileSystem implements AutoCloseable {
             cur = next;
         }
         return cur;
+    }
+
+    /** A hidden file's attributes: from the cluster while it has other names, else from its handle. */
+    private Attr hiddenAttr(long ino) throws FsException {
+        try {
+            return client.getAttr(ino);
+        } catch (FsException e) {
+            if (e.code() != ErrorCode.NOT_FOUND) {
+                throw e;
+            }
+        }
+        OpenFile f;
+        synchronized (openByIno) {
+            f = openByIno.get(ino);
+        }
+        if (f == null) {
+            throw new FsException(ErrorCode.NOT_FOUND, "hidden file " + ino + " is closed");
+        }
+        return f.unlinkedAttr();
     }
 
     private Attr cached(long dir, String name) {

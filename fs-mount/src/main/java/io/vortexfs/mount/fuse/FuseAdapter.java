@@ -64,19 +64,22 @@ public final class FuseAdapter extends FuseStubFS {
      */
     private long flagsOffset() {
         long expected = 38L * Runtime.getSystemRuntime().addressSize();
+        long actual;
         try {
             Object member = fuseOperations.getClass().getField("flag_nullpath_ok").get(fuseOperations);
             java.lang.reflect.Method m = member.getClass().getMethod("offset");
             m.setAccessible(true);
-            long actual = (Long) m.invoke(member);
-            if (actual != expected) {
-                throw new IllegalStateException("fuse_operations flags at offset " + actual + ", expected " + expected);
-            }
-            return actual;
+            actual = (Long) m.invoke(member);
         } catch (ReflectiveOperationException | RuntimeException e) {
             LOG.debug("cannot read the flag offset from jnr-ffi ({}); using {}", e.toString(), expected);
             return expected;
         }
+        if (actual != expected) {
+            // Writing at the wrong place would overwrite a function pointer: refuse to mount instead.
+            throw new IllegalStateException("fuse_operations flags at offset " + actual + ", expected " + expected
+                    + ": this jnr-fuse does not match libfuse 2.9's layout");
+        }
+        return actual;
     }
 
     private interface Op {

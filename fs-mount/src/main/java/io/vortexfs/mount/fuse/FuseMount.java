@@ -44,14 +44,16 @@ public final class FuseMount implements AutoCloseable {
      *       so a kernel cache would show one name stale after a change through another. The mount's
      *       own cache, keyed by inode and updated by every local change, answers instead, and holds
      *       another mount's changes for at most the attribute timeout.</li>
-     *   <li>{@code hard_remove}: an unlinked file that is still open is not renamed to a hidden
-     *       {@code .fuse_hidden*} name (which would make rmdir fail and a rename over an open file
-     *       briefly leave no name); its handles keep working without a path.</li>
+     *   <li>No {@code hard_remove}: libfuse renames a file unlinked while open to a hidden name, which
+     *       the mount turns into an unlink on the cluster while keeping the hidden path for the open
+     *       descriptors (VortexFileSystem#hide): fstat on them keeps working, which it cannot with
+     *       hard_remove (the kernel asks for attributes without the handle, and libfuse cannot name
+     *       a removed node).</li>
      * </ul>
      */
     public static List<String> options(Duration attrTimeout) {
         List<String> o = new ArrayList<>(List.of("fsname=vortex", "subtype=vortex", "big_writes", "max_read=131072",
-                "use_ino", "auto_cache", "default_permissions", "hard_remove", "attr_timeout=0", "entry_timeout=0",
+                "use_ino", "auto_cache", "default_permissions", "attr_timeout=0", "entry_timeout=0",
                 "negative_timeout=0"));
         if ("root".equals(System.getProperty("user.name"))) {
             o.add("allow_other");
