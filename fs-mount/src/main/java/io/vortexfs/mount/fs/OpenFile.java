@@ -238,9 +238,10 @@ final class OpenFile {
             System.arraycopy(src, done, b.data, within, take);
             b.length = Math.max(b.length, within + take);
             done += take;
+            // Per chunk, so a write that fails part-way leaves a size that covers what it did write.
+            size = Math.max(size, pos + take);
+            lastWriteNs = nowNs();
         }
-        size = Math.max(size, offset + length);
-        lastWriteNs = nowNs();
     }
 
     /** The buffer for chunk {@code index}, loading the chunk's current bytes unless the write covers them. */

@@ -64,6 +64,8 @@ public final class WriteAheadLog implements AutoCloseable {
     public static final int MAX_RECORD_BYTES = 16 << 20;
     private static final long SLOW_FSYNC_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     private static final int MAX_BATCH = 1024;
+    /** How far past a damaged record recovery looks for an intact one before calling the damage a tail. */
+    static final int TAIL_SCAN_BYTES = 1 << 20;
 
     /** How a log is opened. */
     public record Options(long segmentBytes, int queueCapacity, boolean salvage, LogFile.Opener opener) {
@@ -140,6 +142,12 @@ public final class WriteAheadLog implements AutoCloseable {
 
     private void recover(long checkpointLsn, Consumer<Record> replay) throws IOException {
         List<Segment> found = listSegments();
+        if (!found.isEmpty() && found.get(0).firstLsn > checkpointLsn + 1) {
+            // Records after a gap cannot be replayed on a state that lacks the gap: salvage drops them all.
+            failOrSalvage("the log starts at LSN " + found.get(0).firstLsn + " but the checkpoint is at " + checkpointLsn
+                    + ": records in between are missing", found, 0, -1);
+            found = new ArrayList<>();
+        }
         long expectedLsn = -1;
         long last = checkpointLsn;
         for (int i = 0; i < found.size(); i++) {
@@ -248,17 +256,21 @@ public final class WriteAheadLog implements AutoCloseable {
         return (int) crc.getValue() == all.getInt(pos + 4 + length) ? length : -1;
     }
 
-    /** True when a damaged record at {@code pos} is followed by an intact one: the damage is not a tail. */
+    /**
+     * True when an intact record follows a damaged one at {@code pos}: the damage is not a tail. The
+     * damaged record's own length may be what is damaged, so every offset in the next
+     * {@link #TAIL_SCAN_BYTES} is tried, not only the one the length points at. (A torn write leaves
+     * garbage or zeros after it, and the chance that garbage passes a CRC32C is 1 in 2^32.)
+     */
     private static boolean validRecordFollows(ByteBuffer all, int pos) {
-        if (all.limit() - pos < 4) {
-            return false;
+        int end = (int) Math.min(all.limit(), (long) pos + TAIL_SCAN_BYTES);
+        for (int at = pos + 1; at + RECORD_OVERHEAD <= end; at++) {
+            int length = all.getInt(at);
+            if (length > 0 && length <= MAX_RECORD_BYTES && recordLengthAt(all, at) >= 0) {
+                return true;
+            }
         }
-        int length = all.getInt(pos);
-        if (length < 0 || length > MAX_RECORD_BYTES) {
-            return false;
-        }
-        long next = (long) pos + RECORD_OVERHEAD + length;
-        return next < all.limit() && recordLengthAt(all, (int) next) >= 0;
+        return false;
     }
 
     private void failOrSalvage(String what, List<Segment> found, int dropFrom, long cutAt) throws IOException {
@@ -374,6 +386,14 @@ public final class WriteAheadLog implements AutoCloseable {
                 }
                 batch.add(first);
                 queue.drainTo(batch, MAX_BATCH - 1);
+                IOException failed = failure;
+                if (failed != null) {
+                    // After a failed write or fsync nothing more is written: the file's tail is unknown.
+                    for (Pending p : batch) {
+                        p.done().completeExceptionally(failed);
+                    }
+                    continue;
+                }
                 writeBatch(batch);
             } catch (InterruptedException e) {
                 return;

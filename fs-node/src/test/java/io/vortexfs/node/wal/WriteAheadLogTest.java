@@ -134,6 +134,72 @@ class WriteAheadLogTest {
     }
 
     @Test
+    void aDamagedLengthFieldWithIntactRecordsAfterItIsNotMistakenForATornTail() throws Exception {
+        try (WriteAheadLog log = WriteAheadLog.open(dir, 0, WriteAheadLog.Options.DEFAULT, r -> { })) {
+            for (int i = 0; i < 5; i++) {
+                WriteAheadLog.await(log.append(rec(i)), WAIT);
+            }
+        }
+        Path seg = onlySegment();
+        byte[] b = Files.readAllBytes(seg);
+        int second = WriteAheadLog.HEADER_BYTES + WriteAheadLog.RECORD_OVERHEAD + rec(0).length;
+        b[second] = (byte) 0x7f; // the second record now claims a huge length
+        Files.write(seg, b);
+        assertThrows(LogCorruptException.class, () -> reopen(0, WriteAheadLog.Options.DEFAULT),
+                "three acknowledged records follow: cutting them as a torn tail would lose them");
+    }
+
+    @Test
+    void afterAFailedFsyncNothingMoreIsWrittenOrAcknowledged() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger forces = new java.util.concurrent.atomic.AtomicInteger();
+        LogFile.Opener failing = (path, create) -> {
+            LogFile real = LogFile.DISK.open(path, create);
+            return new LogFile() {
+                @Override
+                public void append(java.nio.ByteBuffer src) throws IOException {
+                    real.append(src);
+                }
+
+                @Override
+                public void force() throws IOException {
+                    // The header and the first batch go through; the second batch's fsync fails.
+                    if (forces.incrementAndGet() == 3) {
+                        throw new IOException("simulated fsync failure");
+                    }
+                    real.force();
+                }
+
+                @Override
+                public long size() throws IOException {
+                    return real.size();
+                }
+
+                @Override
+                public int read(java.nio.ByteBuffer dst, long position) throws IOException {
+                    return real.read(dst, position);
+                }
+
+                @Override
+                public void truncate(long size) throws IOException {
+                    real.truncate(size);
+                }
+
+                @Override
+                public void close() throws IOException {
+                    real.close();
+                }
+            };
+        };
+        WriteAheadLog.Options opts = new WriteAheadLog.Options(64L << 20, 64, false, failing);
+        try (WriteAheadLog log = WriteAheadLog.open(dir, 0, opts, r -> { })) {
+            assertEquals(1, WriteAheadLog.await(log.append(rec(0)), WAIT));
+            assertThrows(IOException.class, () -> WriteAheadLog.await(log.append(rec(1)), WAIT));
+            assertThrows(IOException.class, () -> WriteAheadLog.await(log.append(rec(2)), WAIT),
+                    "a log whose tail is unknown must not acknowledge more");
+        }
+    }
+
+    @Test
     void concurrentAppendersShareFsyncs() throws Exception {
         int threads = 16;
         int each = 200;
