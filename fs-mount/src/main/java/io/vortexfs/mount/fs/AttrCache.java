@@ -21,6 +21,8 @@ final class AttrCache {
     private final int maxEntries;
     private final Map<Long, Timed<Attr>> attrs = new ConcurrentHashMap<>();
     private final Map<Name, Timed<Long>> names = new ConcurrentHashMap<>();
+    /** Names the cluster said do not exist, until when (nanoTime). */
+    private final Map<Name, Long> absent = new ConcurrentHashMap<>();
     /** Directories listed lately: when (nanoTime) and how many entries. */
     private final Map<Long, long[]> listings = new ConcurrentHashMap<>();
 
@@ -56,8 +58,26 @@ final class AttrCache {
         if (names.size() >= maxEntries) {
             names.clear();
         }
-        names.put(new Name(parent, name), new Timed<>(child.ino(), System.nanoTime() + ttlNanos));
+        Name n = new Name(parent, name);
+        absent.remove(n);
+        names.put(n, new Timed<>(child.ino(), System.nanoTime() + ttlNanos));
         put(child);
+    }
+
+    /** Remembers that {@code name} does not exist in {@code parent} (a create looks before it makes). */
+    void putAbsent(long parent, String name) {
+        if (ttlNanos == 0) {
+            return;
+        }
+        if (absent.size() >= maxEntries) {
+            absent.clear();
+        }
+        absent.put(new Name(parent, name), System.nanoTime() + ttlNanos);
+    }
+
+    boolean isAbsent(long parent, String name) {
+        Long until = absent.get(new Name(parent, name));
+        return until != null && until - System.nanoTime() > 0;
     }
 
     /** Records that a directory was just listed whole (its entries are in the cache). */
@@ -85,6 +105,8 @@ final class AttrCache {
     }
 
     void forgetChild(long parent, String name) {
-        names.remove(new Name(parent, name));
+        Name n = new Name(parent, name);
+        names.remove(n);
+        absent.remove(n);
     }
 }

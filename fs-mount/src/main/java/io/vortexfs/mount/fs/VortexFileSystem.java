@@ -171,7 +171,13 @@ public final class VortexFileSystem implements AutoCloseable {
     public void link(String existing, String newPath) throws FsException {
         Attr target = resolve(existing);
         Parent dst = parentOf(newPath);
-        Attr a = client.link(target.ino(), dst.dir.ino(), dst.name);
+        Attr a;
+        try {
+            a = client.link(target.ino(), dst.dir.ino(), dst.name);
+        } catch (FsException e) {
+            cache.forgetChild(dst.dir.ino(), dst.name);
+            throw e;
+        }
         cache.forget(dst.dir.ino());
         cache.putChild(dst.dir.ino(), dst.name, a);
     }
@@ -279,6 +285,8 @@ public final class VortexFileSystem implements AutoCloseable {
             cache.forget(p.dir.ino());
             cache.putChild(p.dir.ino(), p.name, a);
         } catch (FsException e) {
+            // Another mount made it meanwhile: whatever this mount believed about the name is stale.
+            cache.forgetChild(p.dir.ino(), p.name);
             if (e.code() != ErrorCode.EXISTS || exclusive) {
                 throw e;
             }
@@ -428,8 +436,14 @@ public final class VortexFileSystem implements AutoCloseable {
 
     private Attr make(String path, int mode, int uid, int gid, String linkTarget) throws FsException {
         Parent p = parentOf(path);
-        Attr a = client.makeNode(new Request.MakeNode(p.dir.ino(), p.name, mode, uid, gid, linkTarget,
-                FileType.isRegular(mode) ? config.chunkSize() : 0));
+        Attr a;
+        try {
+            a = client.makeNode(new Request.MakeNode(p.dir.ino(), p.name, mode, uid, gid, linkTarget,
+                    FileType.isRegular(mode) ? config.chunkSize() : 0));
+        } catch (FsException e) {
+            cache.forgetChild(p.dir.ino(), p.name); // EEXIST: the name is there after all
+            throw e;
+        }
         cache.forget(p.dir.ino());
         cache.putChild(p.dir.ino(), p.name, a);
         return a;
@@ -525,7 +539,17 @@ public final class VortexFileSystem implements AutoCloseable {
                 next = cached(cur.ino(), name);
             }
             if (next == null) {
-                next = client.lookup(cur.ino(), name);
+                if (cache.isAbsent(cur.ino(), name)) {
+                    throw new FsException(ErrorCode.NOT_FOUND, "no entry '" + name + "'");
+                }
+                try {
+                    next = client.lookup(cur.ino(), name);
+                } catch (FsException e) {
+                    if (e.code() == ErrorCode.NOT_FOUND) {
+                        cache.putAbsent(cur.ino(), name);
+                    }
+                    throw e;
+                }
                 cache.putChild(cur.ino(), name, next);
             }
             cur = next;

@@ -246,6 +246,32 @@ class VortexFileSystemTest {
     }
 
     @Test
+    void aNameRememberedAsAbsentAppearsAtOnceHereAndWithinTheTimeoutFromElsewhere() throws Exception {
+        assertEquals(ErrorCode.NOT_FOUND, assertThrows(FsException.class, () -> fs.getattr("/n")).code());
+        fs.release(fs.create("/n", 0644, 0, 0, true));
+        assertTrue(fs.getattr("/n").isRegular(), "this mount's own create shows at once");
+
+        assertThrows(FsException.class, () -> fs.getattr("/m"));
+        VortexFileSystem other = newMount();
+        other.mkdir("/m", 0755, 0, 0);
+        long t0 = System.nanoTime();
+        while (true) {
+            try {
+                fs.getattr("/m");
+                break;
+            } catch (FsException e) {
+                assertTrue(System.nanoTime() - t0 < 1_500_000_000L, "another mount's mkdir stayed unseen past the timeout");
+                Thread.sleep(20);
+            }
+        }
+        // And a create that finds the name taken forgets the stale absence.
+        assertThrows(FsException.class, () -> fs.getattr("/x"));
+        other.mkdir("/x", 0755, 0, 0);
+        assertEquals(ErrorCode.EXISTS, assertThrows(FsException.class, () -> fs.mkdir("/x", 0755, 0, 0)).code());
+        assertTrue(fs.getattr("/x").isDirectory());
+    }
+
+    @Test
     void dataSurvivesANodeRestartBehindTheSameClient() throws Exception {
         long fh = fs.create("/keep", 0644, 0, 0, true);
         byte[] data = new byte[10 * CHUNK + 17];
