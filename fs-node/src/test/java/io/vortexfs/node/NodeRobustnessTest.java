@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
-import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.EventLoopGroup;
 import io.vortexfs.protocol.testing.LeakCheck;
+import io.vortexfs.protocol.wire.Frames;
 import io.vortexfs.protocol.Attr;
 import io.vortexfs.protocol.ChunkId;
 import io.vortexfs.protocol.FileType;
@@ -21,8 +21,6 @@ import io.vortexfs.protocol.rpc.EventLoops;
 import io.vortexfs.protocol.rpc.HostPort;
 import io.vortexfs.protocol.rpc.Reply;
 import io.vortexfs.protocol.rpc.RpcClient;
-import io.vortexfs.protocol.wire.Envelope;
-import io.vortexfs.protocol.wire.FrameEncoder;
 import io.vortexfs.protocol.wire.FrameFormat;
 import io.vortexfs.protocol.wire.MessageCodec;
 import java.io.ByteArrayOutputStream;
@@ -92,14 +90,7 @@ class NodeRobustnessTest {
     }
 
     private static byte[] frame(long id, Message m, byte[] payload) {
-        ByteBuf p = Unpooled.wrappedBuffer(payload);
-        ByteBuf buf = FrameEncoder.toBuffer(UnpooledByteBufAllocator.DEFAULT, new Envelope(id, m, p));
-        try {
-            return ByteBufUtil.getBytes(buf);
-        } finally {
-            buf.release();
-            p.release();
-        }
+        return Frames.frame(id, m, payload);
     }
 
     /** Reads until the node closes the connection; returns what it sent. */

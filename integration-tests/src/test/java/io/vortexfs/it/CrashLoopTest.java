@@ -9,10 +9,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A writer copies files through the mount and fsyncs each one, while the node is killed with SIGKILL
@@ -20,25 +18,16 @@ import org.junit.jupiter.api.io.TempDir;
  * and at the end `vortex fsck` must find the cluster consistent.
  */
 @Timeout(value = 8, unit = TimeUnit.MINUTES)
-class CrashLoopTest {
-    @TempDir
-    Path tmp;
-
-    TestCluster cluster;
-
-    @AfterEach
-    void stop() throws Exception {
-        if (cluster != null) {
-            cluster.close();
-        }
+class CrashLoopTest extends MountedNodeTest {
+    /** Requests to the dead node fail fast, so the writer notices the kill at once. */
+    @Override
+    String[] mountFlags() {
+        return new String[] {"--timeout", "5s"};
     }
 
     @Test
     void everyFsyncedFileSurvivesTwentyKillsOfTheNode() throws Exception {
-        cluster = new TestCluster(tmp);
-        TestCluster.Node node = cluster.startNode();
-        Path mp = Mounts.fresh("crash");
-        cluster.mount(mp, "256m", "--timeout", "5s");
+        TestCluster.Node node = cluster.node(0);
         Path local = Files.createDirectories(tmp.resolve("local"));
         Path manifest = tmp.resolve("manifest");
         Files.createFile(manifest);

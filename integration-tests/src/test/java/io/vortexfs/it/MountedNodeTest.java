@@ -32,6 +32,11 @@ abstract class MountedNodeTest {
         assertTrue(Files.exists(Vortex.JAR), "build the jar first: " + Vortex.JAR);
     }
 
+    /** Java heap of this class's mounts. */
+    String mountHeap() {
+        return "256m";
+    }
+
     /** Extra `vortex mount` flags for this class's mounts. */
     String[] mountFlags() {
         return new String[0];
@@ -42,7 +47,7 @@ abstract class MountedNodeTest {
         cluster = new TestCluster(tmp);
         cluster.startNode();
         mp = Mounts.fresh(info.getTestMethod().orElseThrow().getName());
-        cluster.mount(mp, "256m", mountFlags());
+        cluster.mount(mp, mountHeap(), mountFlags());
     }
 
     @AfterEach

@@ -7,11 +7,11 @@ import io.netty.buffer.UnpooledByteBufAllocator;
 import io.vortexfs.protocol.Message;
 
 /** Frames as byte arrays, so tests can cut and patch them freely and never leak a buffer. */
-final class Frames {
+public final class Frames {
     private Frames() {
     }
 
-    static byte[] frame(long requestId, Message m, byte[] payload) {
+    public static byte[] frame(long requestId, Message m, byte[] payload) {
         ByteBuf p = Unpooled.wrappedBuffer(payload);
         ByteBuf buf = FrameEncoder.toBuffer(UnpooledByteBufAllocator.DEFAULT, new Envelope(requestId, m, p));
         try {
