@@ -49,7 +49,9 @@ final class StatusCommand implements Runnable {
                             .append(m.generation());
                     if (s != null) {
                         out.append(",\"chunks\":").append(s.chunkCount()).append(",\"bytes\":").append(s.chunkBytes())
-                                .append(",\"metadataKeys\":").append(s.metadataKeys());
+                                .append(",\"metadataKeys\":").append(s.metadataKeys())
+                                .append(",\"walFsyncs\":").append(s.walFsyncs())
+                                .append(",\"chunkFsyncs\":").append(s.chunkFsyncs());
                     }
                     out.append('}');
                 } else {

@@ -12,8 +12,12 @@ public sealed interface Response extends Message {
         }
     }
 
-    record NodeStats(String nodeId, long chunkCount, long chunkBytes, long metadataKeys, long totalBytes, long freeBytes)
-            implements Response {
+    /**
+     * A node's storage figures. {@code walFsyncs} and {@code chunkFsyncs} count the fsyncs the node
+     * has made since it started (of its write-ahead log; of chunk files and their directories).
+     */
+    record NodeStats(String nodeId, long chunkCount, long chunkBytes, long metadataKeys, long totalBytes, long freeBytes,
+            long walFsyncs, long chunkFsyncs) implements Response {
     }
 
     /** Success with nothing more to say. */

@@ -67,7 +67,7 @@ public final class Samples {
         return List.of(
                 new Response.ClusterView("cluster-1", "all-to-all", 1, List.of(a)),
                 new Response.ClusterView(null, null, 3, List.of(a, b, c)),
-                new Response.NodeStats("node-a", 1, 2, 3, Long.MAX_VALUE, 0),
+                new Response.NodeStats("node-a", 1, 2, 3, Long.MAX_VALUE, 0, 17, 4),
                 new Response.Ok(),
                 new Response.ChunkData(chunkId("c"), 3),
                 new Response.AttrReply(fileAttr(2)),

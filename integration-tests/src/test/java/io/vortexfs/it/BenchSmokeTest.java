@@ -26,7 +26,8 @@ class BenchSmokeTest {
         Shell.Result r = Shell.exec(List.of(Vortex.HOME.resolve("bench/run").toString(), "--size", "4M", "--files", "20",
                 "--seconds", "1", "--dir", dir.toString()), null, Map.of(), 240).ok();
         for (String workload : List.of("seq-write-MiB/s", "seq-read-uncached-MiB/s", "reread-cached-MiB/s",
-                "randread-4k-IOPS", "create-4k-files/s", "ls-l-seconds", "unlink-files/s", "cp-r-tree-in-out-s")) {
+                "randread-4k-IOPS", "create-4k-files/s", "ls-l-seconds", "unlink-files/s", "cp-r-tree-in-out-s",
+                "create-empty-files/s")) {
             String row = r.out().lines().filter(l -> l.startsWith(workload + " ")).findFirst()
                     .orElseThrow(() -> new AssertionError("no row for " + workload + " in:\n" + r.out() + r.err()));
             String[] f = row.trim().split("\\s+");
@@ -36,6 +37,7 @@ class BenchSmokeTest {
             }
         }
         assertTrue(r.out().contains("peak RSS"), r.out());
+        assertTrue(r.out().matches("(?s).*fsyncs per create\\+close of an empty file on VortexFS: [0-9]+\\.[0-9]{2} .*"), r.out());
         assertTrue(Mounts.mountedUnder(dir).isEmpty(), "the benchmark left mounts behind");
     }
 }

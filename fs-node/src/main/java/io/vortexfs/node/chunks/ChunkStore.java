@@ -39,6 +39,7 @@ public final class ChunkStore {
     private final Path tmp;
     private final AtomicLong count = new AtomicLong();
     private final AtomicLong bytes = new AtomicLong();
+    private final AtomicLong fsyncs = new AtomicLong();
     /**
      * Locks striped by chunk id. A rename replaces an existing file silently, so without them two
      * writers of the same new chunk would both see it absent, both rename, and both count it.
@@ -64,6 +65,11 @@ public final class ChunkStore {
     /** Bytes of chunk content stored. */
     public long bytes() {
         return bytes.get();
+    }
+
+    /** Fsyncs of chunk files and chunk directories since the store opened. */
+    public long fsyncs() {
+        return fsyncs.get();
     }
 
     public Path root() {
@@ -101,6 +107,7 @@ public final class ChunkStore {
                     left -= ch.write(parts);
                 }
                 ch.force(true);
+                fsyncs.incrementAndGet();
             }
             // The temporary file is written outside the lock; only the final check-and-rename is inside.
             synchronized (stripes[(int) (id.w3() & (stripes.length - 1))]) {
@@ -113,6 +120,7 @@ public final class ChunkStore {
                 Files.createDirectories(dir);
                 if (newDir) {
                     fsyncDirectory(root);
+                    fsyncs.incrementAndGet();
                 }
                 try {
                     Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
@@ -120,6 +128,7 @@ public final class ChunkStore {
                     throw new IOException("the data directory does not support atomic rename", e);
                 }
                 fsyncDirectory(dir);
+                fsyncs.incrementAndGet();
                 count.incrementAndGet();
                 bytes.addAndGet(data.readableBytes());
             }

@@ -65,7 +65,7 @@ public final class NodeService {
         } else if (request instanceof Request.GetStats) {
             long[] space = space();
             return reply(new Response.NodeStats(identity.nodeId(), chunks.count(), chunks.bytes(),
-                    metadata.keyCount(), space[0], space[1]));
+                    metadata.keyCount(), space[0], space[1], metadata.walFsyncs(), chunks.fsyncs()));
         } else if (request instanceof Request.PutChunk p) {
             if (payload.readableBytes() != p.length()) {
                 throw new FsException(ErrorCode.INVALID, "payload has " + payload.readableBytes()
