@@ -19,6 +19,11 @@ import picocli.CommandLine.Command;
             UmountCommand.class,
             StatusCommand.class,
             FsckCommand.class,
+            FileCommands.Ls.class,
+            FileCommands.Put.class,
+            FileCommands.Get.class,
+            FileCommands.Rm.class,
+            CompletionCommand.class,
             VersionCommand.class,
             CommandLine.HelpCommand.class
         })
