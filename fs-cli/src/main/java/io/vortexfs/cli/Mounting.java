@@ -66,10 +66,6 @@ final class Mounting implements AutoCloseable {
         return mount;
     }
 
-    ClusterClient client() {
-        return client;
-    }
-
     @Override
     public void close() {
         mount.close();

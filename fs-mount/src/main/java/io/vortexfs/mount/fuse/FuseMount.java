@@ -25,14 +25,12 @@ public final class FuseMount implements AutoCloseable {
 
     private final Path mountPoint;
     private final VortexFileSystem fs;
-    private final FuseAdapter adapter;
     private final CompletableFuture<Void> loop;
     private volatile boolean closed;
 
-    private FuseMount(Path mountPoint, VortexFileSystem fs, FuseAdapter adapter, CompletableFuture<Void> loop) {
+    private FuseMount(Path mountPoint, VortexFileSystem fs, CompletableFuture<Void> loop) {
         this.mountPoint = mountPoint;
         this.fs = fs;
-        this.adapter = adapter;
         this.loop = loop;
     }
 
@@ -87,7 +85,7 @@ public final class FuseMount implements AutoCloseable {
         }, "vortex-fuse-loop");
         t.setDaemon(true);
         t.start();
-        FuseMount m = new FuseMount(mp, fs, adapter, loop);
+        FuseMount m = new FuseMount(mp, fs, loop);
         m.awaitReady(readyTimeout);
         return m;
     }
@@ -143,10 +141,6 @@ public final class FuseMount implements AutoCloseable {
         } catch (ExecutionException e) {
             LOG.warn("the FUSE loop ended with an error: {}", String.valueOf(e.getCause()));
         }
-    }
-
-    public boolean isRunning() {
-        return !loop.isDone();
     }
 
     /** Saves buffered writes, then unmounts and waits for the FUSE loop to end. Idempotent. */
@@ -224,9 +218,5 @@ public final class FuseMount implements AutoCloseable {
             }
         }
         return error;
-    }
-
-    FuseAdapter adapter() {
-        return adapter;
     }
 }
