@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
  * The cluster options of the file commands (ls, put, get, rm), and the filesystem they work on: the
  * same logic a mount uses, without FUSE in front.
  */
-final class ClusterFiles {
+class ClusterFiles {
     @Option(names = "--cluster", required = true, paramLabel = "HOST:PORT[,HOST:PORT...]",
             converter = Units.HostPortsConverter.class, description = "Any node(s) of the cluster.")
     List<HostPort> cluster;

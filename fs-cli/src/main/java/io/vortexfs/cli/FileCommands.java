@@ -80,11 +80,8 @@ final class FileCommands {
         @Parameters(index = "1", paramLabel = "REMOTE", description = "Path in the cluster; an existing directory receives the file.")
         String remotePath;
 
-        @Option(names = "--progress", description = "Show a progress bar (the default on a terminal).")
-        Boolean progress;
-
         @Mixin
-        ClusterFiles files;
+        Transfer transfer;
 
         @Override
         public void run() {
@@ -94,7 +91,7 @@ final class FileCommands {
                 throw new UserError("cannot read " + local + ": not a regular file");
             }
             String p = ClusterFiles.remote(remotePath);
-            try (ClusterFiles.Session s = files.open("put");
+            try (ClusterFiles.Session s = transfer.open("put");
                     InputStream in = stdin ? System.in : Files.newInputStream(src)) {
                 boolean intoDirectory = p.endsWith("/");
                 try {
@@ -113,7 +110,7 @@ final class FileCommands {
                     // No such name yet: it becomes the file.
                 }
                 long total = stdin ? -1 : Files.size(src);
-                Progress bar = Progress.of(progress, total, System.err);
+                Progress bar = transfer.progress(total);
                 long fh;
                 try {
                     fh = s.fs().create(p, 0644, ClusterFiles.uid(), ClusterFiles.gid(), false);
@@ -150,11 +147,8 @@ final class FileCommands {
         @Parameters(index = "1", paramLabel = "LOCAL", description = "Local file or directory, or - for standard output.")
         String local;
 
-        @Option(names = "--progress", description = "Show a progress bar (the default on a terminal).")
-        Boolean progress;
-
         @Mixin
-        ClusterFiles files;
+        Transfer transfer;
 
         @Override
         public void run() {
@@ -162,7 +156,7 @@ final class FileCommands {
             boolean stdout = local.equals("-");
             Path dst = stdout ? null : Files.isDirectory(Path.of(local))
                     ? Path.of(local).resolve(p.substring(p.lastIndexOf('/') + 1)) : Path.of(local);
-            try (ClusterFiles.Session s = files.open("get")) {
+            try (ClusterFiles.Session s = transfer.open("get")) {
                 long fh;
                 long total;
                 try {
@@ -171,7 +165,7 @@ final class FileCommands {
                 } catch (FsException e) {
                     throw ClusterFiles.failure("read", p, e);
                 }
-                Progress bar = Progress.of(progress, total, System.err);
+                Progress bar = transfer.progress(total);
                 try (OutputStream out = stdout ? System.out : Files.newOutputStream(dst, StandardOpenOption.CREATE,
                         StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
                     byte[] buf = new byte[BLOCK];
@@ -234,6 +228,17 @@ final class FileCommands {
                 remove(s, p + "/" + e.name());
             }
             s.fs().rmdir(p);
+        }
+    }
+
+    /** What put and get share: the cluster, and whether to draw a progress bar. */
+    static final class Transfer extends ClusterFiles {
+        @Option(names = "--progress", negatable = true,
+                description = "Show a progress bar (default: only on a terminal).")
+        Boolean progress;
+
+        Progress progress(long total) {
+            return Progress.of(progress, total, System.err);
         }
     }
 
