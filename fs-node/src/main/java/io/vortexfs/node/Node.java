@@ -23,23 +23,19 @@ import org.slf4j.LoggerFactory;
 public final class Node implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Node.class);
 
-    private final NodeConfig config;
     private final FileChannel lockChannel;
     private final FileLock lock;
     private final NodeIdentity identity;
     private final MetadataStore metadata;
-    private final ChunkStore chunks;
     private final NodeServer server;
     private final int port;
 
-    private Node(NodeConfig config, FileChannel lockChannel, FileLock lock, NodeIdentity identity,
-            MetadataStore metadata, ChunkStore chunks, NodeServer server, int port) {
-        this.config = config;
+    private Node(FileChannel lockChannel, FileLock lock, NodeIdentity identity,
+            MetadataStore metadata, NodeServer server, int port) {
         this.lockChannel = lockChannel;
         this.lock = lock;
         this.identity = identity;
         this.metadata = metadata;
-        this.chunks = chunks;
         this.server = server;
         this.port = port;
     }
@@ -76,7 +72,7 @@ public final class Node implements AutoCloseable {
             }
             LOG.info("node {} (generation {}) serving {} chunks and {} inodes from {}", identity.nodeId(),
                     identity.generation(), chunks.count(), metadata.inodeCount(), config.dataDir());
-            return new Node(config, lockChannel, lock, identity, metadata, chunks, server, port);
+            return new Node(lockChannel, lock, identity, metadata, server, port);
         } catch (IOException | RuntimeException e) {
             if (server != null) {
                 server.close();
@@ -96,10 +92,6 @@ public final class Node implements AutoCloseable {
 
     public NodeIdentity identity() {
         return identity;
-    }
-
-    public NodeConfig config() {
-        return config;
     }
 
     @Override
