@@ -3,7 +3,10 @@ package io.vortexfs.cli;
 import io.vortexfs.node.Node;
 import io.vortexfs.node.NodeConfig;
 import java.io.IOException;
+import io.vortexfs.protocol.Topology;
+import io.vortexfs.protocol.rpc.HostPort;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -28,6 +31,27 @@ final class NodeCommand implements Runnable {
     @Option(names = "--workers", paramLabel = "N", description = "Threads for disk and metadata work (default ${DEFAULT-VALUE}).")
     int workers = 16;
 
+    @Option(names = "--join", paramLabel = "HOST:PORT[,HOST:PORT...]", converter = Units.HostPortsConverter.class,
+            description = "Join the cluster these members belong to (any one is enough). Without it the node founds a "
+                    + "cluster, or rejoins the members it remembers.")
+    List<HostPort> join = List.of();
+
+    @Option(names = "--topology", paramLabel = "ring|all-to-all",
+            description = "How members talk: all-to-all (everyone heartbeats everyone, writes fan out) or ring "
+                    + "(neighbours heartbeat, writes are chained). Fixed when the cluster is founded (default all-to-all).")
+    String topology;
+
+    @Option(names = "--replicas", paramLabel = "R",
+            description = "Copies of every chunk and metadata key, capped by the cluster size. Fixed when the cluster is founded (default 3).")
+    int replicas;
+
+    @Option(names = "--vnodes", paramLabel = "N", description = "Virtual nodes per member on the hash ring (default 1024).")
+    int vnodes;
+
+    @Option(names = "--write-quorum", paramLabel = "W",
+            description = "Copies a write needs before it is acknowledged (default: every live owner, never fewer than a majority).")
+    int writeQuorum;
+
     @Option(names = "--salvage-wal", description = "Start even if the write-ahead log is damaged before its end, dropping the damaged part.")
     boolean salvageWal;
 
@@ -42,9 +66,23 @@ final class NodeCommand implements Runnable {
         if (workers < 1) {
             throw new UserError("--workers must be at least 1: " + workers);
         }
+        if (replicas < 0 || vnodes < 0 || writeQuorum < 0) {
+            throw new UserError("--replicas, --vnodes and --write-quorum must not be negative");
+        }
+        if (writeQuorum > 0 && replicas > 0 && writeQuorum > replicas) {
+            throw new UserError("--write-quorum " + writeQuorum + " is more than --replicas " + replicas);
+        }
+        Topology t;
+        try {
+            t = topology == null ? null : Topology.parse(topology);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
         NodeConfig base = NodeConfig.defaults(data.toAbsolutePath().normalize(), host, port);
+        NodeConfig.Cluster d = NodeConfig.Cluster.DEFAULT;
         NodeConfig config = new NodeConfig(base.dataDir(), host, port, workers, base.queueDepth(),
-                base.maxInFlightPerConnection(), base.stalledFrameTimeout(), salvageWal);
+                base.maxInFlightPerConnection(), base.stalledFrameTimeout(), salvageWal,
+                new NodeConfig.Cluster(join, t, replicas, vnodes, writeQuorum, d.timing(), d.peerTimeout()));
         Node node;
         try {
             node = Node.start(config);

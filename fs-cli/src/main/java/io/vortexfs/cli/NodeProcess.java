@@ -26,7 +26,8 @@ final class NodeProcess {
         this.log = log;
     }
 
-    static NodeProcess start(Path dataDir, String host, int port, String heap) throws IOException {
+    /** Starts a node; {@code clusterArgs} are further `vortex node` options (--join, --topology, ...). */
+    static NodeProcess start(Path dataDir, String host, int port, String heap, List<String> clusterArgs) throws IOException {
         Files.createDirectories(dataDir);
         Path log = dataDir.resolve("node.log");
         List<String> cmd = new ArrayList<>();
@@ -42,6 +43,7 @@ final class NodeProcess {
         cmd.add("--host=" + host);
         cmd.add("--port=" + port);
         cmd.add("--parent-pid=" + ProcessHandle.current().pid());
+        cmd.addAll(clusterArgs);
         Process p = new ProcessBuilder(cmd)
                 .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
@@ -89,6 +91,11 @@ final class NodeProcess {
 
     long pid() {
         return process.pid();
+    }
+
+    /** SIGKILL: the node gets no chance to say goodbye. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     }
 
     /** SIGTERM, then SIGKILL if the node has not stopped within 10 s. */

@@ -4,6 +4,7 @@ import io.vortexfs.mount.client.ClientConfig;
 import io.vortexfs.mount.client.ClusterClient;
 import io.vortexfs.protocol.FsException;
 import io.vortexfs.protocol.MemberInfo;
+import io.vortexfs.protocol.MemberState;
 import io.vortexfs.protocol.Response;
 import io.vortexfs.protocol.rpc.HostPort;
 import java.util.List;
@@ -28,10 +29,13 @@ final class StatusCommand implements Runnable {
             StringBuilder out = new StringBuilder();
             if (json) {
                 out.append("{\"clusterId\":\"").append(view.clusterId()).append("\",\"topology\":\"")
-                        .append(view.topology()).append("\",\"replicas\":").append(view.replicas()).append(",\"members\":[");
+                        .append(view.topology()).append("\",\"replicas\":").append(view.replicas())
+                        .append(",\"vnodes\":").append(view.vnodes()).append(",\"writeQuorum\":").append(view.writeQuorum())
+                        .append(",\"partitions\":").append(view.partitions()).append(",\"members\":[");
             } else {
-                out.append(String.format(Locale.ROOT, "cluster %s  topology %s  replicas %d%n", view.clusterId(),
-                        view.topology(), view.replicas()));
+                long alive = view.members().stream().filter(m -> m.state() == MemberState.ALIVE).count();
+                out.append(String.format(Locale.ROOT, "cluster %s  topology %s  replicas %d  vnodes %d  members %d (%d alive)%n",
+                        view.clusterId(), view.topology(), view.replicas(), view.vnodes(), view.members().size(), alive));
                 out.append(String.format(Locale.ROOT, "%-38s %-22s %-8s %10s %12s %10s%n", "NODE", "ADDRESS", "STATE",
                         "CHUNKS", "BYTES", "META KEYS"));
             }
@@ -39,7 +43,9 @@ final class StatusCommand implements Runnable {
             for (MemberInfo m : view.members()) {
                 Response.NodeStats s = null;
                 try {
-                    s = client.nodeStats(m);
+                    if (m.state() != MemberState.DEAD) {
+                        s = client.nodeStats(m);
+                    }
                 } catch (FsException e) {
                     // Shown as unknown below.
                 }

@@ -1,6 +1,7 @@
 package io.vortexfs.cli;
 
 import io.vortexfs.node.NodeConfig;
+import io.vortexfs.protocol.Topology;
 import io.vortexfs.protocol.rpc.HostPort;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,8 +14,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "up", mixinStandardHelpOptions = true,
-        description = {"Start a local VortexFS cluster and mount it; Ctrl-C unmounts and stops it all.",
-            "Data stays in the data directory, so the next `vortex up` finds every file again."})
+        description = {"Start a local VortexFS cluster of separate node processes and mount it; Ctrl-C unmounts and "
+                + "stops it all.",
+            "Data stays in the data directory (node-1, node-2, ... under it), so the next `vortex up` finds every file again."})
 final class UpCommand implements Runnable {
     /** Printed once the mount serves; scripts wait for this line. */
     static final String READY = "VORTEX-READY";
@@ -29,8 +31,18 @@ final class UpCommand implements Runnable {
     @Option(names = "--host", paramLabel = "HOST", description = "Address the nodes listen on (default ${DEFAULT-VALUE}).")
     String host = NodeConfig.DEFAULT_HOST;
 
-    @Option(names = "--port", paramLabel = "PORT", description = "Port of the node (0 picks a free one; default ${DEFAULT-VALUE}).")
+    @Option(names = "--port", paramLabel = "PORT",
+            description = "Port of the first node; the others take the next ones (0 picks free ports; default ${DEFAULT-VALUE}).")
     int port = NodeConfig.DEFAULT_PORT;
+
+    @Option(names = "--nodes", paramLabel = "N", description = "Nodes to start (default ${DEFAULT-VALUE}).")
+    int nodeCount = 3;
+
+    @Option(names = "--replicas", paramLabel = "R", description = "Copies of everything, capped by --nodes (default ${DEFAULT-VALUE}).")
+    int replicas = 3;
+
+    @Option(names = "--topology", paramLabel = "ring|all-to-all", description = "How the nodes talk (default ${DEFAULT-VALUE}).")
+    String topology = "all-to-all";
 
     @Option(names = "--node-heap", paramLabel = "SIZE", description = "Java heap of each node (default ${DEFAULT-VALUE}).")
     String nodeHeap = "512m";
@@ -40,8 +52,19 @@ final class UpCommand implements Runnable {
 
     @Override
     public void run() {
-        if (port < 0 || port > 65535) {
+        if (port < 0 || port + Math.max(0, nodeCount - 1) > 65535) {
             throw new UserError("--port must be between 0 and 65535: " + port);
+        }
+        if (nodeCount < 1 || nodeCount > 64) {
+            throw new UserError("--nodes must be between 1 and 64: " + nodeCount);
+        }
+        if (replicas < 1) {
+            throw new UserError("--replicas must be at least 1: " + replicas);
+        }
+        try {
+            Topology.parse(topology);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
         }
         Path data = (dataDir != null ? dataDir : defaultDataDir()).toAbsolutePath().normalize();
         Path mp = mountDir.toAbsolutePath().normalize();
@@ -56,15 +79,17 @@ final class UpCommand implements Runnable {
         Mounting mounting = null;
         Thread hook = null;
         try {
-            NodeProcess node = NodeProcess.start(data.resolve("node-1"), host, port, nodeHeap);
-            nodes.add(node);
-            String address = node.awaitReady(Duration.ofSeconds(60));
-            mounting = Mounting.start(List.of(HostPort.parse(address)), mp, options);
+            List<HostPort> addresses = startNodes(data, nodes);
+            String address = addresses.get(0).toString();
+            mounting = Mounting.start(addresses, mp, options);
             Mounting m = mounting;
             hook = new Thread(() -> shutDown(m, nodes), "vortex-up-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
             System.out.println("VortexFS is up.");
-            System.out.println("  cluster  " + address + "  (1 node, data in " + data + ")");
+            System.out.println("  cluster  " + address + "  (" + nodeCount + (nodeCount == 1 ? " node" : " nodes")
+                    + ", " + Math.min(replicas, nodeCount) + (Math.min(replicas, nodeCount) == 1 ? " copy" : " copies")
+                    + " of everything, topology " + topology + ", data in " + data + ")");
+            System.out.println("  status   vortex status --cluster " + address);
             System.out.println("  mounted  " + mp);
             System.out.println("Try:  cp -r /etc/ssh " + mp + "/ && ls -l " + mp + "/ssh");
             System.out.println("Ctrl-C unmounts and stops the cluster; your files stay in " + data + ".");
@@ -86,6 +111,27 @@ final class UpCommand implements Runnable {
             }
             shutDown(mounting, nodes);
         }
+    }
+
+    /**
+     * Starts the first node, which founds the cluster (or, on a later run, finds its members again),
+     * then the others, each joining it, one at a time so each sees the last.
+     */
+    private List<HostPort> startNodes(Path data, List<NodeProcess> nodes) throws IOException {
+        List<HostPort> addresses = new ArrayList<>();
+        for (int i = 0; i < nodeCount; i++) {
+            List<String> args = new ArrayList<>();
+            args.add("--topology=" + topology);
+            args.add("--replicas=" + replicas);
+            if (i > 0) {
+                args.add("--join=" + addresses.get(0));
+            }
+            NodeProcess node = NodeProcess.start(data.resolve("node-" + (i + 1)), host, port == 0 ? 0 : port + i,
+                    nodeHeap, args);
+            nodes.add(node);
+            addresses.add(HostPort.parse(node.awaitReady(Duration.ofSeconds(60))));
+        }
+        return addresses;
     }
 
     private static void shutDown(Mounting mounting, List<NodeProcess> nodes) {

@@ -2,6 +2,10 @@ package io.vortexfs.node;
 
 import io.netty.buffer.PooledByteBufAllocator;
 import io.vortexfs.node.chunks.ChunkStore;
+import io.vortexfs.node.cluster.ChunkHandOff;
+import io.vortexfs.node.cluster.ClusterSettings;
+import io.vortexfs.node.cluster.Membership;
+import io.vortexfs.node.cluster.Peers;
 import io.vortexfs.node.metadata.MetadataStore;
 import io.vortexfs.node.server.NodeServer;
 import io.vortexfs.node.server.NodeService;
@@ -12,7 +16,16 @@ import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.StandardOpenOption;
+import io.vortexfs.protocol.MemberInfo;
+import io.vortexfs.protocol.MemberState;
+import io.vortexfs.protocol.Request;
+import io.vortexfs.protocol.Response;
+import io.vortexfs.protocol.Topology;
+import io.vortexfs.protocol.placement.HashRing;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,25 +35,53 @@ import org.slf4j.LoggerFactory;
  */
 public final class Node implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Node.class);
+    /** How often a node checks, besides after every arrival, that its chunks' other owners hold them. */
+    private static final Duration HAND_OFF_PERIOD = Duration.ofMinutes(5);
 
     private final FileChannel lockChannel;
     private final FileLock lock;
     private final NodeIdentity identity;
-    private final MetadataStore metadata;
+    private final Parts parts;
     private final NodeServer server;
     private final int port;
 
-    private Node(FileChannel lockChannel, FileLock lock, NodeIdentity identity,
-            MetadataStore metadata, NodeServer server, int port) {
+    /** What the node builds once it knows its port; closed in reverse order. */
+    private static final class Parts {
+        Peers peers;
+        MetadataStore metadata;
+        Membership membership;
+        ChunkHandOff handOff;
+        NodeService service;
+
+        void close() {
+            if (handOff != null) {
+                handOff.close();
+            }
+            if (membership != null) {
+                membership.close();
+            }
+            if (service != null) {
+                service.close();
+            }
+            if (metadata != null) {
+                metadata.close();
+            }
+            if (peers != null) {
+                peers.close();
+            }
+        }
+    }
+
+    private Node(FileChannel lockChannel, FileLock lock, NodeIdentity identity, Parts parts, NodeServer server, int port) {
         this.lockChannel = lockChannel;
         this.lock = lock;
         this.identity = identity;
-        this.metadata = metadata;
+        this.parts = parts;
         this.server = server;
         this.port = port;
     }
 
-    /** Opens the data directory and starts serving. The message of an IOException is fit for a user. */
+    /** Opens the data directory, founds or joins a cluster, and serves. An IOException's message is fit for a user. */
     public static Node start(NodeConfig config) throws IOException, InterruptedException {
         Files.createDirectories(config.dataDir());
         FileChannel lockChannel = FileChannel.open(config.dataDir().resolve("lock"),
@@ -55,34 +96,97 @@ public final class Node implements AutoCloseable {
             lockChannel.close();
             throw new IOException("data directory " + config.dataDir() + " is in use by another node");
         }
-        MetadataStore metadata = null;
+        Parts parts = new Parts();
         NodeServer server = null;
         try {
             NodeIdentity identity = NodeIdentity.loadOrCreate(config.dataDir());
-            metadata = MetadataStore.open(config.dataDir(), Clock.systemUTC(),
-                    WriteAheadLog.Options.DEFAULT.withSalvage(config.salvageWal()));
             ChunkStore chunks = new ChunkStore(config.dataDir());
-            NodeService service = new NodeService(identity, config, chunks, metadata, PooledByteBufAllocator.DEFAULT);
+            parts.peers = new Peers(Duration.ofSeconds(3), 1024);
             server = new NodeServer(config.workers(), config.queueDepth(), config.stalledFrameTimeout());
             int port;
             try {
-                port = server.start(config.host(), config.port(), service, config.maxInFlightPerConnection());
-            } catch (Exception e) {
+                port = server.start(config.host(), config.port(), bound -> build(config, identity, chunks, parts, bound),
+                        config.maxInFlightPerConnection());
+            } catch (io.netty.channel.ChannelException | java.net.BindException e) {
                 throw new IOException("cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), e);
             }
-            LOG.info("node {} (generation {}) serving {} chunks and {} inodes from {}", identity.nodeId(),
-                    identity.generation(), chunks.count(), metadata.inodeCount(), config.dataDir());
-            return new Node(lockChannel, lock, identity, metadata, server, port);
+            LOG.info("node {} (generation {}) serving {} chunks and {} inodes from {}; cluster {} ({}, {} replicas)",
+                    identity.nodeId(), identity.generation(), chunks.count(), parts.metadata.inodeCount(), config.dataDir(),
+                    parts.membership.settings().clusterId(), parts.membership.settings().topology(),
+                    parts.membership.settings().replicas());
+            return new Node(lockChannel, lock, identity, parts, server, port);
         } catch (IOException | RuntimeException e) {
             if (server != null) {
                 server.close();
             }
-            if (metadata != null) {
-                metadata.close();
-            }
+            parts.close();
             lock.release();
             lockChannel.close();
             throw e;
+        }
+    }
+
+    /** Settles which cluster this node is in, opens its metadata and starts heartbeating. */
+    private static NodeService build(NodeConfig config, NodeIdentity identity, ChunkStore chunks, Parts parts, int port)
+            throws IOException {
+        NodeConfig.Cluster want = config.cluster();
+        MemberInfo self = new MemberInfo(identity.nodeId(), config.host(), port, MemberState.ALIVE, identity.generation());
+        ClusterSettings stored = ClusterSettings.load(config.dataDir());
+        ClusterSettings settings;
+        List<MemberInfo> known;
+        boolean founding = false;
+        if (!want.join().isEmpty()) {
+            Request.Join join = new Request.Join(stored == null ? "" : stored.clusterId(),
+                    want.topology() == null ? "" : want.topology().label(), want.replicas(), want.vnodes(), self);
+            Response.ClusterView v = Membership.join(want.join(), join, parts.peers, want.peerTimeout());
+            settings = new ClusterSettings(v.clusterId(), Topology.parse(v.topology()), v.replicas(), v.vnodes(),
+                    v.writeQuorum(), v.partitions());
+            known = v.members();
+        } else if (stored != null) {
+            settings = stored;
+            check(want, stored);
+            known = Membership.loadKnown(config.dataDir());
+        } else {
+            String legacy = NodeIdentity.legacyClusterId(config.dataDir());
+            settings = new ClusterSettings(legacy != null ? legacy : UUID.randomUUID().toString(),
+                    want.topology() == null ? Topology.ALL_TO_ALL : want.topology(),
+                    want.replicas() == 0 ? ClusterSettings.DEFAULT_REPLICAS : want.replicas(),
+                    want.vnodes() == 0 ? HashRing.DEFAULT_VNODES : want.vnodes(), want.writeQuorum(),
+                    ClusterSettings.PARTITIONS);
+            known = List.of();
+            founding = true;
+        }
+        settings.save(config.dataDir());
+        parts.metadata = MetadataStore.open(config.dataDir(), Clock.systemUTC(),
+                WriteAheadLog.Options.DEFAULT.withSalvage(config.salvageWal()), settings.partitions());
+        if (founding) {
+            try {
+                parts.metadata.createRootIfMissing();
+            } catch (io.vortexfs.protocol.FsException e) {
+                throw new IOException("cannot create the root directory: " + e.getMessage(), e);
+            }
+        }
+        parts.membership = new Membership(self, settings, want.timing(), parts.peers, config.dataDir(), System::nanoTime);
+        parts.service = new NodeService(identity, config, chunks, parts.metadata, parts.membership, parts.peers,
+                PooledByteBufAllocator.DEFAULT);
+        parts.membership.start(known);
+        parts.handOff = new ChunkHandOff(parts.membership, chunks, parts.peers, want.peerTimeout(), HAND_OFF_PERIOD);
+        parts.handOff.start();
+        return parts.service;
+    }
+
+    /** A restarted node must be started as its cluster was founded, or not at all. */
+    private static void check(NodeConfig.Cluster want, ClusterSettings stored) throws IOException {
+        if (want.topology() != null && want.topology() != stored.topology()) {
+            throw new IOException("this node belongs to a cluster with --topology " + stored.topology().label()
+                    + ", not " + want.topology().label());
+        }
+        if (want.replicas() != 0 && want.replicas() != stored.replicas()) {
+            throw new IOException("this node belongs to a cluster with --replicas " + stored.replicas()
+                    + ", not " + want.replicas());
+        }
+        if (want.vnodes() != 0 && want.vnodes() != stored.vnodes()) {
+            throw new IOException("this node belongs to a cluster with --vnodes " + stored.vnodes() + ", not " + want.vnodes());
         }
     }
 
@@ -94,10 +198,14 @@ public final class Node implements AutoCloseable {
         return identity;
     }
 
+    public Membership membership() {
+        return parts.membership;
+    }
+
     @Override
     public void close() {
         server.close();
-        metadata.close();
+        parts.close();
         try {
             lock.release();
             lockChannel.close();

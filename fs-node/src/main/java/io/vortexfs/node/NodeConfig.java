@@ -1,7 +1,13 @@
 package io.vortexfs.node;
 
+import io.vortexfs.node.cluster.ClusterSettings;
+import io.vortexfs.node.cluster.Membership;
+import io.vortexfs.protocol.Topology;
+import io.vortexfs.protocol.placement.HashRing;
+import io.vortexfs.protocol.rpc.HostPort;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * Everything a node is started with. Each value has its default here and reaches the code that uses
@@ -17,9 +23,33 @@ import java.time.Duration;
  * @param stalledFrameTimeout how long a connection may sit on half a frame before it is closed
  * @param salvageWal start even when the write-ahead log is damaged before its tail, dropping the
  *                   damaged part and everything after it (an operator's decision, never a default)
+ * @param cluster    which cluster to found or join, and how
  */
 public record NodeConfig(Path dataDir, String host, int port, int workers, int queueDepth, int maxInFlightPerConnection,
-        Duration stalledFrameTimeout, boolean salvageWal) {
+        Duration stalledFrameTimeout, boolean salvageWal, Cluster cluster) {
+
+    /**
+     * @param join        members to ask to let this node in; empty to found a cluster, or to rejoin the
+     *                    members a restarted node remembers
+     * @param topology    null to take the cluster's (all-to-all when founding)
+     * @param replicas    0 to take the cluster's ({@link ClusterSettings#DEFAULT_REPLICAS} when founding)
+     * @param vnodes      0 to take the cluster's ({@link HashRing#DEFAULT_VNODES} when founding)
+     * @param writeQuorum 0 for the default rule; only used when founding
+     * @param timing      heartbeat interval and failure-detection delays
+     * @param peerTimeout deadline of a call to another node
+     */
+    public record Cluster(List<HostPort> join, Topology topology, int replicas, int vnodes, int writeQuorum,
+            Membership.Timing timing, Duration peerTimeout) {
+        public static final Cluster DEFAULT = new Cluster(List.of(), null, 0, 0, 0, Membership.Timing.DEFAULT,
+                Duration.ofSeconds(10));
+
+        public Cluster {
+            join = List.copyOf(join);
+            if (replicas < 0 || vnodes < 0 || writeQuorum < 0) {
+                throw new IllegalArgumentException("replicas, vnodes and write quorum must not be negative");
+            }
+        }
+    }
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 7400;
 
@@ -30,16 +60,28 @@ public record NodeConfig(Path dataDir, String host, int port, int workers, int q
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port out of range: " + port);
         }
+        if (cluster == null) {
+            throw new IllegalArgumentException("cluster == null");
+        }
         if (workers <= 0 || queueDepth <= 0 || maxInFlightPerConnection <= 0) {
             throw new IllegalArgumentException("workers, queueDepth and maxInFlightPerConnection must be positive");
         }
     }
 
     public static NodeConfig defaults(Path dataDir, String host, int port) {
-        return new NodeConfig(dataDir, host, port, 16, 4096, 256, Duration.ofSeconds(30), false);
+        return new NodeConfig(dataDir, host, port, 16, 4096, 256, Duration.ofSeconds(30), false, Cluster.DEFAULT);
     }
 
     public NodeConfig withStalledFrameTimeout(Duration d) {
-        return new NodeConfig(dataDir, host, port, workers, queueDepth, maxInFlightPerConnection, d, salvageWal);
+        return new NodeConfig(dataDir, host, port, workers, queueDepth, maxInFlightPerConnection, d, salvageWal, cluster);
+    }
+
+    public NodeConfig withCluster(Cluster c) {
+        return new NodeConfig(dataDir, host, port, workers, queueDepth, maxInFlightPerConnection, stalledFrameTimeout,
+                salvageWal, c);
+    }
+
+    public Duration peerTimeout() {
+        return cluster.peerTimeout();
     }
 }

@@ -106,7 +106,7 @@ class NodeEndToEndTest {
     private void put(byte[] data) throws FsException {
         try (Reply reply = client.callSync(new Request.PutChunk(ChunkId.of(data), data.length),
                 Unpooled.wrappedBuffer(data), TIMEOUT)) {
-            assertEquals(new Response.Ok(), reply.response());
+            assertEquals(new Response.Stored(1), reply.response());
         }
     }
 
@@ -126,12 +126,13 @@ class NodeEndToEndTest {
         assertEquals(1, view.members().size());
         MemberInfo self = view.members().get(0);
         assertEquals(node.identity().nodeId(), self.nodeId());
-        assertEquals(node.identity().clusterId(), view.clusterId());
+        assertEquals(node.membership().settings().clusterId(), view.clusterId());
+        assertEquals("all-to-all", view.topology());
         assertEquals("127.0.0.1", self.host());
         assertEquals(node.port(), self.port());
         assertEquals(MemberState.ALIVE, self.state());
         assertEquals(node.identity().generation(), self.generation());
-        assertEquals(1, view.replicas());
+        assertEquals(3, view.replicas(), "the default; one member holds the only copy");
 
         assertEquals(ErrorCode.PROTOCOL, failure(new Request.Hello(99, "future"), null));
     }
@@ -190,8 +191,6 @@ class NodeEndToEndTest {
         new Random(2).nextBytes(data);
         ChunkId id = ChunkId.of(data);
         ChunkSlot slot = new ChunkSlot(0, new ChunkRef(id, 4096));
-        // A commit may only name stored chunks.
-        assertEquals(ErrorCode.INVALID, failure(new Request.CommitWrite(f.ino(), List.of(slot), 4096, 1), null));
         put(data);
         Attr written = attrOf(new Request.CommitWrite(f.ino(), List.of(slot), 4096, 1));
         assertEquals(4096, written.size());

@@ -180,7 +180,7 @@ class NodeRobustnessTest {
         new Random(3).nextBytes(data);
         ChunkId id = ChunkId.of(data);
         try (Reply r = client.callSync(new Request.PutChunk(id, data.length), Unpooled.wrappedBuffer(data), TIMEOUT)) {
-            assertEquals(new Response.Ok(), r.response());
+            assertEquals(new Response.Stored(1), r.response());
         }
         for (int round = 0; round < 3; round++) {
             Socket s = raw();

@@ -26,7 +26,11 @@ public enum ErrorCode {
     /** No such extended attribute (ENODATA). */
     NO_DATA(18),
     /** A value or list is larger than allowed (E2BIG). */
-    TOO_BIG(19);
+    TOO_BIG(19),
+    /** A replica is behind or on an older epoch and needs a snapshot before it can apply more. */
+    STALE(20),
+    /** The node does not coordinate what the request is about; the client should ask another. */
+    NOT_COORDINATOR(21);
 
     private final int code;
 

@@ -20,11 +20,21 @@ public sealed interface Request extends Message {
     record GetStats() implements Request {
     }
 
-    /** Stores a chunk whose bytes follow as the frame payload; the node checks them against the id. */
-    record PutChunk(ChunkId id, int length) implements Request {
+    /**
+     * Stores a chunk whose bytes follow as the frame payload; the node checks them against the id.
+     * When {@code forward} names further owners ("host:port"), the node passes the chunk on to the
+     * first of them, with the rest, once its own copy is durable: chain replication. The answer is
+     * {@link Response.Stored}, counting the copies made along the chain.
+     */
+    record PutChunk(ChunkId id, int length, List<String> forward) implements Request {
         public PutChunk {
             require(id != null, "id == null");
             require(length >= 0, "length < 0");
+            forward = Lists.checked(forward, String.class);
+        }
+
+        public PutChunk(ChunkId id, int length) {
+            this(id, length, List.of());
         }
     }
 
@@ -179,6 +189,107 @@ public sealed interface Request extends Message {
 
     /** Capacity and usage, for statfs(2). */
     record StatFs() implements Request {
+    }
+
+    /**
+     * A node asks a member to let it in. Empty or zero fields mean "take the cluster's"; a field that
+     * is set and differs from the cluster's is refused, so a cluster never mixes topologies.
+     */
+    record Join(String clusterId, String topology, int replicas, int vnodes, MemberInfo self) implements Request {
+        public Join {
+            require(clusterId != null && topology != null, "clusterId and topology may be empty, not null");
+            require(replicas >= 0 && vnodes >= 0, "replicas and vnodes must not be negative");
+            require(self != null, "self == null");
+        }
+    }
+
+    /** Membership news: the sender's table of members with their heartbeat counters. */
+    record Gossip(String clusterId, List<Heartbeat> members) implements Request {
+        public Gossip {
+            requireText(clusterId, "clusterId");
+            members = Lists.checked(members, Heartbeat.class);
+        }
+    }
+
+    /**
+     * A metadata partition's coordinator (at {@code coordinator}, "host:port") ships one logged
+     * change, the payload, to a replica. A replica applies the changes of a partition strictly in
+     * sequence; one that is behind fetches a snapshot from the coordinator first, and one that has
+     * seen a newer epoch refuses the change. {@code forward} chains the change on, as for
+     * {@link PutChunk}; the answer is {@link Response.Stored}.
+     */
+    record Replicate(int partition, long epoch, long seq, String coordinator, List<String> forward) implements Request {
+        public Replicate {
+            require(partition >= 0, "partition < 0");
+            require(epoch >= 0 && seq > 0, "bad epoch or sequence");
+            requireText(coordinator, "coordinator");
+            forward = Lists.checked(forward, String.class);
+        }
+    }
+
+    /** Asks which state of a metadata partition a node holds. */
+    record GetPartitionVersion(int partition) implements Request {
+        public GetPartitionVersion {
+            require(partition >= 0, "partition < 0");
+        }
+    }
+
+    /** Asks for a whole metadata partition; the answer's payload is its snapshot. */
+    record GetPartitionSnapshot(int partition) implements Request {
+        public GetPartitionSnapshot {
+            require(partition >= 0, "partition < 0");
+        }
+    }
+
+    /**
+     * Asks which of these chunks a node holds (at most {@link #MAX_IDS}); answered with
+     * {@link Response.ChunksHeld}. Owners use it to find the chunks a returning peer missed.
+     */
+    record HasChunks(List<ChunkId> ids) implements Request {
+        public static final int MAX_IDS = 4096;
+
+        public HasChunks {
+            ids = Lists.checked(ids, ChunkId.class);
+            require(ids.size() <= MAX_IDS, "too many chunk ids: " + ids.size());
+        }
+    }
+
+    /**
+     * The inode a metadata request is about, whose partition decides where it goes: the parent
+     * directory for requests that name an entry (lookup, create, link, remove, rename), otherwise the
+     * inode itself. 0 for requests that are not about metadata.
+     */
+    static long routingInode(Request r) {
+        if (r instanceof GetAttr g) {
+            return g.ino();
+        } else if (r instanceof Lookup l) {
+            return l.parent();
+        } else if (r instanceof ReadDir d) {
+            return d.ino();
+        } else if (r instanceof MakeNode m) {
+            return m.parent();
+        } else if (r instanceof Link l) {
+            return l.newParent();
+        } else if (r instanceof Remove rm) {
+            return rm.parent();
+        } else if (r instanceof Rename rn) {
+            return rn.srcParent();
+        } else if (r instanceof SetAttr sa) {
+            return sa.ino();
+        } else if (r instanceof GetLayout g) {
+            return g.ino();
+        } else if (r instanceof CommitWrite c) {
+            return c.ino();
+        } else if (r instanceof SetXattr x) {
+            return x.ino();
+        } else if (r instanceof GetXattr x) {
+            return x.ino();
+        } else if (r instanceof ListXattr x) {
+            return x.ino();
+        } else if (r instanceof RemoveXattr x) {
+            return x.ino();
+        }
+        return 0;
     }
 
     private static void require(boolean condition, String message) {

@@ -5,11 +5,35 @@ import java.util.List;
 /** Answers to {@link Request}s. */
 public sealed interface Response extends Message {
 
-    /** The cluster as the answering node sees it. */
-    record ClusterView(String clusterId, String topology, int replicas, List<MemberInfo> members) implements Response {
+    /**
+     * The cluster as the answering node sees it: its fixed settings (topology, replicas per key,
+     * virtual nodes per member, write quorum where 0 means the default rule, and the number of
+     * metadata partitions) and every member with its state as this node's failure detector judges it.
+     */
+    record ClusterView(String clusterId, String topology, int replicas, int vnodes, int writeQuorum, int partitions,
+            List<MemberInfo> members) implements Response {
         public ClusterView {
             members = Lists.checked(members, MemberInfo.class);
         }
+    }
+
+    /** How many copies of a chunk or change the chain stored durably, the answering node's included. */
+    record Stored(int copies) implements Response {
+    }
+
+    /** The state of a metadata partition a node holds: epoch and sequence of its last change. */
+    record PartitionVersion(int partition, long epoch, long seq) implements Response {
+    }
+
+    /** Those of the asked chunks the node holds. */
+    record ChunksHeld(List<ChunkId> held) implements Response {
+        public ChunksHeld {
+            held = Lists.checked(held, ChunkId.class);
+        }
+    }
+
+    /** A whole metadata partition at {@code (epoch, seq)}; its snapshot follows as payload. */
+    record PartitionSnapshot(int partition, long epoch, long seq) implements Response {
     }
 
     /**

@@ -33,6 +33,7 @@ public final class Samples {
                 new Request.Hello(1, "mount@host-ü"),
                 new Request.GetStats(),
                 new Request.PutChunk(chunkId("payload"), 7),
+                new Request.PutChunk(chunkId("payload"), 7, List.of("10.0.0.2:7400", "[::1]:7401")),
                 new Request.GetChunk(chunkId("x")),
                 new Request.GetAttr(Long.MAX_VALUE),
                 new Request.Lookup(1, "naïve file.txt"),
@@ -57,7 +58,18 @@ public final class Samples {
                 new Request.ListXattr(3),
                 new Request.RemoveXattr(3, "trusted.x"),
                 new Request.Fsck(),
-                new Request.StatFs());
+                new Request.StatFs(),
+                new Request.Join("", "", 0, 0, new MemberInfo("n", "h", 1, MemberState.ALIVE, 1)),
+                new Request.Join("cluster-1", "ring", 3, 1024, new MemberInfo("n", "h", 1, MemberState.ALIVE, 9)),
+                new Request.Gossip("cluster-1", List.of()),
+                new Request.Gossip("cluster-1", List.of(new Heartbeat(new MemberInfo("n", "h", 1, MemberState.ALIVE, 2), 77),
+                        new Heartbeat(new MemberInfo("m", "g", 2, MemberState.DEAD, 1), Long.MAX_VALUE))),
+                new Request.Replicate(0, 0, 1, "h:1", List.of()),
+                new Request.Replicate(4095, Long.MAX_VALUE, Long.MAX_VALUE, "h:1", List.of("a:1", "b:2")),
+                new Request.GetPartitionVersion(7),
+                new Request.GetPartitionSnapshot(7),
+                new Request.HasChunks(List.of()),
+                new Request.HasChunks(List.of(chunkId("h1"), chunkId("h2"))));
     }
 
     public static List<Response> responses() {
@@ -65,8 +77,13 @@ public final class Samples {
         MemberInfo b = new MemberInfo("node-b", "::1", 65535, MemberState.SUSPECT, Long.MAX_VALUE);
         MemberInfo c = new MemberInfo("node-c", "host.example", 1, MemberState.LEFT, 0);
         return List.of(
-                new Response.ClusterView("cluster-1", "all-to-all", 1, List.of(a)),
-                new Response.ClusterView(null, null, 3, List.of(a, b, c)),
+                new Response.ClusterView("cluster-1", "all-to-all", 1, 1024, 0, 1, List.of(a)),
+                new Response.ClusterView(null, null, 3, 1, 2, 4096, List.of(a, b, c)),
+                new Response.Stored(3),
+                new Response.PartitionVersion(5, 2, Long.MAX_VALUE),
+                new Response.PartitionSnapshot(5, 0, 0),
+                new Response.ChunksHeld(List.of()),
+                new Response.ChunksHeld(List.of(chunkId("h2"))),
                 new Response.NodeStats("node-a", 1, 2, 3, Long.MAX_VALUE, 0, 17, 4),
                 new Response.Ok(),
                 new Response.ChunkData(chunkId("c"), 3),

@@ -14,6 +14,8 @@ final class TestCluster implements AutoCloseable {
     static final String MOUNTED = "mounted ";
 
     private final Path dir;
+    private final String topology;
+    private final int replicas;
     private final List<Node> nodes = new ArrayList<>();
     private final List<Vortex.Proc> mounts = new ArrayList<>();
 
@@ -29,7 +31,18 @@ final class TestCluster implements AutoCloseable {
 
         void start() throws IOException, InterruptedException {
             // The first start takes any free port; a restart reuses it, as a real node would.
-            proc = new Vortex.Proc(Vortex.java("256m", "node", "--data", data.toString(), "--port", Integer.toString(port)),
+            List<String> args = new ArrayList<>(List.of("node", "--data", data.toString(), "--port", Integer.toString(port)));
+            if (topology != null) {
+                args.add("--topology=" + topology);
+            }
+            if (replicas > 0) {
+                args.add("--replicas=" + replicas);
+            }
+            List<String> others = nodes.stream().filter(n -> n != this && n.address != null).map(n -> n.address).toList();
+            if (!others.isEmpty()) {
+                args.add("--join=" + String.join(",", others));
+            }
+            proc = new Vortex.Proc(Vortex.java("256m", args.toArray(String[]::new)),
                     data.resolveSibling(data.getFileName() + ".log"));
             String line = proc.awaitLine(NODE_READY, 60);
             address = line.split(" ")[1];
@@ -40,6 +53,29 @@ final class TestCluster implements AutoCloseable {
             proc.kill();
         }
 
+        /** The ids of the chunks this node stores, read from its data directory. */
+        java.util.Set<String> chunkIds() throws IOException {
+            java.util.Set<String> ids = new java.util.HashSet<>();
+            Path root = data.resolve("chunks");
+            try (var fan = java.nio.file.Files.list(root)) {
+                for (Path sub : fan.filter(p -> p.getFileName().toString().length() == 2).toList()) {
+                    try (var files = java.nio.file.Files.list(sub)) {
+                        files.forEach(f -> ids.add(f.getFileName().toString()));
+                    }
+                }
+            }
+            return ids;
+        }
+
+        /** Bytes of the chunks this node stores. */
+        long chunkBytes() throws IOException {
+            long total = 0;
+            for (String id : chunkIds()) {
+                total += java.nio.file.Files.size(data.resolve("chunks").resolve(id.substring(0, 2)).resolve(id));
+            }
+            return total;
+        }
+
         void restart() throws IOException, InterruptedException {
             if (proc.process.isAlive()) {
                 proc.kill();
@@ -48,8 +84,20 @@ final class TestCluster implements AutoCloseable {
         }
     }
 
+    /** A cluster of nodes started with the defaults: the first founds it, the others join. */
     TestCluster(Path dir) {
+        this(dir, null, 0);
+    }
+
+    /** A cluster whose nodes are started with {@code --topology} and {@code --replicas} (null, 0: defaults). */
+    TestCluster(Path dir, String topology, int replicas) {
         this.dir = dir;
+        this.topology = topology;
+        this.replicas = replicas;
+    }
+
+    int size() {
+        return nodes.size();
     }
 
     Node startNode() throws IOException, InterruptedException {

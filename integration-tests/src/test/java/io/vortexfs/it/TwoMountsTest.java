@@ -11,7 +11,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Two mounts of one cluster, in two processes: close-to-open data, and names within the attribute timeout. */
+/**
+ * Two mounts of one three-node cluster, in two processes: close-to-open data, and names within the
+ * attribute timeout.
+ */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class TwoMountsTest {
     @TempDir
@@ -24,7 +27,9 @@ class TwoMountsTest {
     @BeforeEach
     void start() throws Exception {
         cluster = new TestCluster(tmp);
-        cluster.startNode();
+        for (int i = 0; i < 3; i++) {
+            cluster.startNode();
+        }
         a = Mounts.fresh("two-a");
         b = Mounts.fresh("two-b");
         cluster.mount(a, "256m");

@@ -19,41 +19,67 @@ import io.vortexfs.protocol.rpc.HostPort;
 import io.vortexfs.protocol.rpc.Reply;
 import io.vortexfs.protocol.rpc.RpcClient;
 import io.vortexfs.protocol.wire.FrameFormat;
+import io.vortexfs.protocol.MemberState;
+import io.vortexfs.protocol.Topology;
+import io.vortexfs.protocol.placement.Chains;
+import io.vortexfs.protocol.placement.Partitions;
+import io.vortexfs.protocol.placement.Quorum;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A client of a VortexFS cluster: learns the members from any node it is given and sends each
- * request straight to an owner of what it is about — the owners of an inode for metadata, the owners
- * of a content hash for a chunk — trying the next owner when one cannot be reached. All calls block
- * with a deadline and fail with an {@link FsException}.
+ * A client of a VortexFS cluster. It learns the members from any node it is given, refreshes that
+ * view every second (and at once when a node says it is out of date), and sends each request
+ * straight to the node concerned, one hop: a metadata request to the coordinator of the inode's
+ * partition (its first live owner), a chunk to every live owner of its content hash — in parallel in
+ * an all-to-all cluster, down a chain in a ring — and a read to the first owner that answers with
+ * bytes matching the hash. All calls block with a deadline and fail with an {@link FsException}.
  */
 public final class ClusterClient implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterClient.class);
 
+    /** How often the view of the members is refreshed in the background. */
+    private static final Duration REFRESH = Duration.ofSeconds(1);
+
     private final ClientConfig config;
     private final EventLoopGroup group;
     private final ConnectionPool pool;
+    private final List<HostPort> seeds;
+    private final String clientName;
     private volatile Response.ClusterView view;
+    /** Placement only: the ring's member records keep the states of when it was built. */
     private volatile HashRing ring;
+    /** The current record, state included, of every member by id. */
+    private volatile java.util.Map<String, MemberInfo> members = java.util.Map.of();
+    private volatile ScheduledFuture<?> refresher;
 
-    private ClusterClient(ClientConfig config, EventLoopGroup group, ConnectionPool pool) {
+    private ClusterClient(ClientConfig config, EventLoopGroup group, ConnectionPool pool, List<HostPort> seeds,
+            String clientName) {
         this.config = config;
         this.group = group;
         this.pool = pool;
+        this.seeds = List.copyOf(seeds);
+        this.clientName = clientName;
     }
 
     /** Connects through the first reachable seed. The exception message is fit for a user. */
     public static ClusterClient connect(List<HostPort> seeds, ClientConfig config, String clientName) throws FsException {
         EventLoopGroup group = EventLoops.newGroup(2, "vortex-client");
         ConnectionPool pool = new ConnectionPool(group, config.connectTimeout(), config.maxInFlightPerNode());
-        ClusterClient client = new ClusterClient(config, group, pool);
+        ClusterClient client = new ClusterClient(config, group, pool, seeds, clientName);
         FsException last = null;
         for (HostPort seed : seeds) {
             try (Reply r = pool.get(seed).callSync(new Request.Hello(FrameFormat.VERSION, clientName), null,
                     config.requestTimeout())) {
                 client.adopt((Response.ClusterView) r.response());
+                client.refresher = group.scheduleWithFixedDelay(client::refreshInBackground, REFRESH.toMillis(),
+                        REFRESH.toMillis(), TimeUnit.MILLISECONDS);
                 return client;
             } catch (FsException e) {
                 LOG.debug("seed {} failed: {}", seed, e.getMessage());
@@ -67,12 +93,76 @@ public final class ClusterClient implements AutoCloseable {
                 + (last == null ? "" : ": " + last.getMessage()));
     }
 
-    private void adopt(Response.ClusterView v) throws FsException {
-        if (v.members().isEmpty()) {
-            throw new FsException(ErrorCode.UNAVAILABLE, "the cluster has no members");
+    private synchronized void adopt(Response.ClusterView v) throws FsException {
+        if (v.members().isEmpty() || v.partitions() <= 0 || v.vnodes() <= 0) {
+            throw new FsException(ErrorCode.PROTOCOL, "the cluster sent a view without members, partitions or vnodes");
         }
+        Response.ClusterView old = view;
+        if (old == null || !sameMembers(old, v) || old.vnodes() != v.vnodes()) {
+            this.ring = new HashRing(v.members(), v.vnodes());
+        }
+        java.util.Map<String, MemberInfo> byId = new java.util.HashMap<>();
+        for (MemberInfo m : v.members()) {
+            byId.put(m.nodeId(), m);
+        }
+        this.members = byId;
         this.view = v;
-        this.ring = new HashRing(v.members(), HashRing.DEFAULT_VNODES);
+    }
+
+    private static boolean sameMembers(Response.ClusterView a, Response.ClusterView b) {
+        if (a.members().size() != b.members().size()) {
+            return false;
+        }
+        for (int i = 0; i < a.members().size(); i++) {
+            if (!a.members().get(i).nodeId().equals(b.members().get(i).nodeId())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Where a fresh view may be had: the members not known dead, then the seeds. */
+    private List<HostPort> viewSources() {
+        List<HostPort> out = new ArrayList<>();
+        for (MemberInfo m : view.members()) {
+            if (m.state() != MemberState.DEAD) {
+                out.add(address(m));
+            }
+        }
+        out.addAll(seeds);
+        return out;
+    }
+
+    /** Asks a live member (or, failing that, a seed) for its view; never blocks the event loop. */
+    private void refreshInBackground() {
+        for (HostPort h : viewSources()) {
+            RpcClient c = pool.getIfOpen(h);
+            if (c != null) {
+                c.call(new Request.Hello(FrameFormat.VERSION, clientName), null, config.connectTimeout()).whenComplete((r, e) -> {
+                    if (r != null) {
+                        try (r) {
+                            adopt((Response.ClusterView) r.response());
+                        } catch (FsException | ClassCastException ex) {
+                            LOG.debug("ignoring a view from {}: {}", h, ex.toString());
+                        }
+                    }
+                });
+                return;
+            }
+        }
+    }
+
+    /** Fetches a fresh view now, from the first member or seed that answers; keeps the old one if none does. */
+    private void refreshNow() {
+        for (HostPort h : viewSources()) {
+            try (Reply r = pool.get(h).callSync(new Request.Hello(FrameFormat.VERSION, clientName), null,
+                    config.connectTimeout())) {
+                adopt((Response.ClusterView) r.response());
+                return;
+            } catch (FsException | ClassCastException e) {
+                LOG.debug("refreshing the view from {} failed: {}", h, e.toString());
+            }
+        }
     }
 
     public Response.ClusterView view() {
@@ -141,19 +231,26 @@ public final class ClusterClient implements AutoCloseable {
         callInode(ino, new Request.RemoveXattr(ino, name));
     }
 
-    /** Capacity summed over the members; inode count from the node that holds the root. */
+    /**
+     * Capacity as a user can fill it: summed over the live members and divided by the copies each
+     * byte takes. Inodes: the most any member holds (every owner of the metadata holds it all).
+     */
     public Response.FsStats statFs() throws FsException {
+        Response.ClusterView v = view;
         long total = 0;
         long free = 0;
         long files = 0;
         FsException last = null;
         int answered = 0;
-        for (MemberInfo m : view.members()) {
+        for (MemberInfo m : v.members()) {
+            if (m.state() == MemberState.DEAD) {
+                continue;
+            }
             try (Reply r = call(m, new Request.StatFs(), null)) {
                 Response.FsStats s = (Response.FsStats) r.response();
                 total += s.totalBytes();
                 free += s.freeBytes();
-                files += s.files();
+                files = Math.max(files, s.files());
                 answered++;
             } catch (FsException e) {
                 last = e;
@@ -162,7 +259,8 @@ public final class ClusterClient implements AutoCloseable {
         if (answered == 0) {
             throw last != null ? last : new FsException(ErrorCode.UNAVAILABLE, "no member answered statfs");
         }
-        return new Response.FsStats(total, free, files);
+        int copies = Math.max(1, Math.min(v.replicas(), v.members().size()));
+        return new Response.FsStats(total / copies, free / copies, files);
     }
 
     /** Runs a node's full check; slow on a large node, so it gets a long deadline. */
@@ -181,19 +279,73 @@ public final class ClusterClient implements AutoCloseable {
 
     // ---- chunks ----
 
-    /** Stores {@code length} bytes of {@code data} as chunk {@code id} on every owner of the id. */
+    /**
+     * Stores {@code length} bytes of {@code data} as chunk {@code id} on the live owners of the id,
+     * and returns once the write quorum holds it durably.
+     */
     public void putChunk(ChunkId id, byte[] data, int length) throws FsException {
-        List<MemberInfo> owners = ring.owners(HashRing.pointOf(id), view.replicas());
-        for (MemberInfo owner : owners) {
-            try (Reply r = call(owner, new Request.PutChunk(id, length), Unpooled.wrappedBuffer(data, 0, length))) {
-                // Ok: nothing else to read.
+        Response.ClusterView v = view;
+        List<MemberInfo> owners = ring.owners(HashRing.pointOf(id), v.replicas());
+        List<HostPort> live = new ArrayList<>();
+        for (MemberInfo m : aliveFirst(owners)) {
+            if (m.state() != MemberState.DEAD) {
+                live.add(address(m));
             }
         }
+        if (live.isEmpty()) {
+            live.add(address(owners.get(0))); // Our view may be stale: try rather than refuse.
+        }
+        int required = Quorum.required(v.writeQuorum(), owners.size());
+        String what = "chunk " + id;
+        CompletableFuture<Void> done;
+        if (Topology.parse(v.topology()) == Topology.RING) {
+            done = Chains.along(live, chain -> sendChunk(chain, id, data, length))
+                    .thenApply(copies -> {
+                        try {
+                            Quorum.check(copies, required, what, null);
+                        } catch (FsException e) {
+                            throw new java.util.concurrent.CompletionException(e);
+                        }
+                        return null;
+                    });
+        } else {
+            List<CompletableFuture<Integer>> branches = new ArrayList<>();
+            for (HostPort h : live) {
+                branches.add(sendChunk(List.of(h), id, data, length));
+            }
+            done = Chains.quorum(branches, required, what);
+        }
+        try {
+            done.get(config.requestTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw Chains.unwrap(e);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new FsException(ErrorCode.TIMEOUT, what + " not stored within " + config.requestTimeout().toSeconds() + " s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FsException(ErrorCode.TIMEOUT, "interrupted");
+        }
+    }
+
+    /** Sends a chunk to the head of {@code chain}, which passes it on along the rest. */
+    private CompletableFuture<Integer> sendChunk(List<HostPort> chain, ChunkId id, byte[] data, int length) {
+        List<String> rest = new ArrayList<>();
+        for (HostPort h : chain.subList(1, chain.size())) {
+            rest.add(h.toString());
+        }
+        RpcClient c;
+        try {
+            c = pool.get(chain.get(0));
+        } catch (FsException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return Chains.copies(c.call(new Request.PutChunk(id, length, rest), Unpooled.wrappedBuffer(data, 0, length),
+                config.requestTimeout()));
     }
 
     /** Reads chunk {@code id} from the first owner that returns bytes matching the id. */
     public byte[] getChunk(ChunkId id) throws FsException {
-        List<MemberInfo> owners = ring.owners(HashRing.pointOf(id), view.replicas());
+        List<MemberInfo> owners = aliveFirst(ring.owners(HashRing.pointOf(id), view.replicas()));
         FsException last = null;
         for (MemberInfo owner : owners) {
             try (Reply r = call(owner, new Request.GetChunk(id), null)) {
@@ -211,6 +363,31 @@ public final class ClusterClient implements AutoCloseable {
             }
         }
         throw last != null ? last : new FsException(ErrorCode.UNAVAILABLE, "no owner of chunk " + id);
+    }
+
+    /** The owners in ring order, with their current states, those the view holds alive before the others. */
+    private List<MemberInfo> aliveFirst(List<MemberInfo> ringOwners) {
+        java.util.Map<String, MemberInfo> now = members;
+        List<MemberInfo> owners = new ArrayList<>(ringOwners.size());
+        for (MemberInfo m : ringOwners) {
+            owners.add(now.getOrDefault(m.nodeId(), m));
+        }
+        List<MemberInfo> out = new ArrayList<>(owners.size());
+        for (MemberInfo m : owners) {
+            if (m.state() == MemberState.ALIVE) {
+                out.add(m);
+            }
+        }
+        for (MemberInfo m : owners) {
+            if (m.state() != MemberState.ALIVE) {
+                out.add(m);
+            }
+        }
+        return out;
+    }
+
+    private static HostPort address(MemberInfo m) {
+        return new HostPort(m.host(), m.port());
     }
 
     // ---- plumbing ----
@@ -234,20 +411,63 @@ public final class ClusterClient implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends a request about an inode to the coordinator of its partition. When the node says another
+     * coordinates it, or cannot be reached before the request left, the view is refreshed and the
+     * request tried again, until the deadline; a request that may have run is never sent twice.
+     */
     private Reply callInodeReply(long ino, Request request, byte[] payload) throws FsException {
-        List<MemberInfo> owners = ring.owners(HashRing.pointOfInode(ino), view.replicas());
+        long deadline = System.nanoTime() + config.requestTimeout().toNanos();
         FsException last = null;
-        for (MemberInfo owner : owners) {
+        for (int attempt = 0; ; attempt++) {
+            Response.ClusterView v = view;
+            int partition = Partitions.of(ino, v.partitions());
+            List<MemberInfo> owners = aliveFirst(ring.owners(Partitions.point(partition), v.replicas()));
+            MemberInfo target = owners.get(0);
+            // With a single owner there is nobody to take over: waiting would only delay the error.
+            boolean anotherMayTakeOver = owners.size() > 1;
+            RpcClient c;
             try {
-                return call(owner, request, payload == null ? null : Unpooled.wrappedBuffer(payload));
+                c = pool.get(address(target));
             } catch (FsException e) {
-                if (e.code() != ErrorCode.UNAVAILABLE) {
+                if (!anotherMayTakeOver) {
                     throw e;
                 }
-                last = e;
+                last = e; // Not sent: safe to try again.
+                c = null;
             }
+            if (c != null) {
+                try {
+                    return c.callSync(request, payload == null ? null : Unpooled.wrappedBuffer(payload),
+                            config.requestTimeout());
+                } catch (FsException e) {
+                    boolean unsent = e.code() == ErrorCode.NOT_COORDINATOR
+                            || (e.code() == ErrorCode.UNAVAILABLE && e.getMessage().contains("node is starting"));
+                    boolean retry = e.code() == ErrorCode.NOT_COORDINATOR
+                            || (anotherMayTakeOver && (unsent || (readOnly(request) && Quorum.unreachable(e))));
+                    if (!retry) {
+                        throw e;
+                    }
+                    last = e;
+                }
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw last;
+            }
+            try {
+                Thread.sleep(Math.min(TimeUnit.NANOSECONDS.toMillis(left) + 1, Math.min(50L << Math.min(attempt, 4), 500)));
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                throw last;
+            }
+            refreshNow();
         }
-        throw last != null ? last : new FsException(ErrorCode.UNAVAILABLE, "no owner of inode " + ino);
+    }
+
+    private static boolean readOnly(Request r) {
+        return r instanceof Request.GetAttr || r instanceof Request.Lookup || r instanceof Request.ReadDir
+                || r instanceof Request.GetLayout || r instanceof Request.GetXattr || r instanceof Request.ListXattr;
     }
 
     private Reply call(MemberInfo member, Request request, ByteBuf payload) throws FsException {
@@ -269,6 +489,10 @@ public final class ClusterClient implements AutoCloseable {
 
     @Override
     public void close() {
+        ScheduledFuture<?> r = refresher;
+        if (r != null) {
+            r.cancel(false);
+        }
         pool.close();
         group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).awaitUninterruptibly(3,
                 java.util.concurrent.TimeUnit.SECONDS);

@@ -27,7 +27,7 @@ final class Errno {
             case TOO_BIG -> ErrorCodes.E2BIG();
             // A node that is down, overloaded, or holds a corrupt copy with no good one left: the data
             // cannot be had right now, which is what EIO means to every program.
-            case IO, BUSY, CORRUPT, UNAVAILABLE -> ErrorCodes.EIO();
+            case IO, BUSY, CORRUPT, UNAVAILABLE, STALE, NOT_COORDINATOR -> ErrorCodes.EIO();
         };
     }
 

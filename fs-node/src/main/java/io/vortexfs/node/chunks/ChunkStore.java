@@ -212,6 +212,14 @@ public final class ChunkStore {
         }
     }
 
+    /** Calls {@code each} with the id of every stored chunk; the store may change meanwhile. */
+    public void forEachId(java.util.function.Consumer<ChunkId> each) throws IOException {
+        try (Stream<Path> files = Files.walk(root, 2)) {
+            files.filter(p -> !p.startsWith(tmp) && isChunkName(p.getFileName().toString()))
+                    .forEach(p -> each.accept(ChunkId.parse(p.getFileName().toString())));
+        }
+    }
+
     private void scan() throws IOException {
         try (Stream<Path> files = Files.walk(root, 2)) {
             files.filter(p -> !p.startsWith(tmp) && isChunkName(p.getFileName().toString()) && Files.isRegularFile(p))

@@ -12,6 +12,7 @@ import io.vortexfs.protocol.FsException;
 import io.vortexfs.protocol.Names;
 import io.vortexfs.protocol.Request;
 import io.vortexfs.protocol.Response;
+import io.vortexfs.protocol.placement.Partitions;
 import io.vortexfs.protocol.wire.MessageCodec;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -24,6 +25,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import org.mapdb.Atomic;
 import org.mapdb.BTreeMap;
 import org.mapdb.DB;
@@ -73,20 +75,26 @@ public final class MetadataStore implements AutoCloseable {
     private final BTreeMap<Object[], byte[]> chunks;
     private final BTreeMap<Object[], byte[]> xattrs;
     private final Atomic.Long checkpointLsn;
+    /** partition &rarr; {epoch, seq} of the last change applied to it. */
+    private final HTreeMap<Integer, long[]> versions;
+    private final int partitionCount;
     private final Clock clock;
     private final SecureRandom random = new SecureRandom();
     private final Duration walTimeout = Duration.ofSeconds(30);
     private WriteAheadLog wal;
+    private volatile Replication replication = Replication.LOCAL;
     private long sinceCheckpoint;
     private volatile boolean failed;
 
     /** Mutations between checkpoints; bounds replay time and MapDB's uncommitted memory. */
     private static final int CHECKPOINT_EVERY = 20_000;
 
-    private MetadataStore(DB db, Clock clock) {
+    private MetadataStore(DB db, Clock clock, int partitionCount) {
         this.db = db;
         this.clock = clock;
+        this.partitionCount = partitionCount;
         this.checkpointLsn = db.atomicLong("checkpointLsn").createOrOpen();
+        this.versions = db.hashMap("partitionVersions", Serializer.INTEGER, Serializer.LONG_ARRAY).createOrOpen();
         this.inodes = db.hashMap("inodes", Serializer.LONG, new AttrSerializer()).createOrOpen();
         this.dirents = db.treeMap("dirents")
                 .keySerializer(new SerializerArrayTuple(Serializer.LONG, Serializer.STRING))
@@ -102,12 +110,25 @@ public final class MetadataStore implements AutoCloseable {
                 .createOrOpen();
     }
 
+    /** Opens a store on its own, as the founder of a one-partition namespace: with a root directory. */
     public static MetadataStore open(Path dataDir, Clock clock) throws IOException {
-        return open(dataDir, clock, WriteAheadLog.Options.DEFAULT);
+        MetadataStore store = open(dataDir, clock, WriteAheadLog.Options.DEFAULT, 1);
+        try {
+            store.createRootIfMissing();
+        } catch (FsException e) {
+            store.close();
+            throw new IOException(e.getMessage(), e);
+        }
+        return store;
     }
 
-    /** Opens the store at its last checkpoint and replays the write-ahead log on top of it. */
-    public static MetadataStore open(Path dataDir, Clock clock, WriteAheadLog.Options walOptions) throws IOException {
+    /**
+     * Opens the store at its last checkpoint and replays the write-ahead log on top of it. A new store
+     * is empty, without even a root: the node that founds a cluster makes one, the others receive it
+     * from the partition's coordinator.
+     */
+    public static MetadataStore open(Path dataDir, Clock clock, WriteAheadLog.Options walOptions, int partitionCount)
+            throws IOException {
         Path dir = dataDir.resolve("meta");
         Files.createDirectories(dir);
         DB db = DBMaker.fileDB(dir.resolve("metadata.db").toFile())
@@ -116,9 +137,9 @@ public final class MetadataStore implements AutoCloseable {
                 // The node's own lock file guards the directory; MapDB's lock would outlive a crash in tests.
                 .fileLockDisable()
                 .make();
-        MetadataStore store = new MetadataStore(db, clock);
+        MetadataStore store = new MetadataStore(db, clock, partitionCount);
         try {
-            store.ensureRoot();
+            store.versionLegacyRoot();
             store.countXattrsOnce();
             long[] replayed = {0};
             synchronized (store) {
@@ -141,12 +162,32 @@ public final class MetadataStore implements AutoCloseable {
         }
     }
 
-    private synchronized void ensureRoot() {
-        if (!inodes.containsKey(ROOT)) {
-            long now = nowNs();
-            inodes.put(ROOT, new Attr(ROOT, FileType.S_IFDIR | 0755, 2, 0, 0, 0, now, now, now, 0, ROOT, null, 1, 0, 0));
+    /**
+     * Creates the root directory, as the founder of a cluster does once: a logged change like any
+     * other, so the root's partition starts at sequence 1 and a member that has nothing is behind.
+     */
+    public void createRootIfMissing() throws FsException {
+        synchronized (this) {
+            if (inodes.containsKey(ROOT)) {
+                return;
+            }
+        }
+        logged(Change.KIND_ROOT, null, NO_BYTES, false, 0, 0);
+        LOG.info("created the root directory");
+    }
+
+    private Attr doCreateRoot(long now) {
+        Attr root = new Attr(ROOT, FileType.S_IFDIR | 0755, 2, 0, 0, 0, now, now, now, 0, ROOT, null, 1, 0, 0);
+        inodes.put(ROOT, root);
+        return root;
+    }
+
+    /** A store from before partitions has a root but no version: it counts as the root change, sequence 1. */
+    private synchronized void versionLegacyRoot() {
+        int p = partitionOf(ROOT);
+        if (inodes.containsKey(ROOT) && !versions.containsKey(p)) {
+            versions.put(p, new long[] {0, 1});
             db.commit();
-            LOG.info("created the root directory");
         }
     }
 
@@ -174,51 +215,130 @@ public final class MetadataStore implements AutoCloseable {
     }
 
     /**
-     * A mutation as the log records it: the request, the time it happened, the inode number it
-     * allocated (0 if none) and extra bytes (an xattr value).
+     * A change as the log records it and as a coordinator ships it to replicas: which partition it
+     * belongs to and its place there (epoch, sequence), then what it does. A mutation carries the
+     * request, the time it happened, the inode number it allocated (0 if none) and extra bytes (an
+     * xattr value); an epoch change carries the version it follows; a root change only its time.
+     * Records from before partitions (no marker) decode as partition 0, epoch 0, sequence 0.
      */
-    private record Change(Request request, long nowNs, long ino, byte[] extra) {
+    record Change(int kind, Request request, long nowNs, long ino, byte[] extra, int partition, long epoch, long seq,
+            long prevEpoch, long prevSeq) {
+        static final int KIND_MUTATION = 0;
+        static final int KIND_EPOCH = 1;
+        static final int KIND_ROOT = 2;
+        private static final short MARKER = (short) 0xFFFF;
+        private static final byte FORMAT = 2;
+
         byte[] encode() {
-            byte[] body = MessageCodec.encode(request, WriteAheadLog.MAX_RECORD_BYTES / 2);
-            ByteBuffer b = ByteBuffer.allocate(2 + 8 + 8 + 4 + body.length + extra.length);
-            b.putShort((short) MessageCodec.kindOf(request)).putLong(nowNs).putLong(ino).putInt(body.length)
-                    .put(body).put(extra);
+            byte[] body = request == null ? NO_BYTES : MessageCodec.encode(request, WriteAheadLog.MAX_RECORD_BYTES / 2);
+            ByteBuffer b = ByteBuffer.allocate(2 + 1 + 1 + 4 + 8 + 8 + 8 + 8 + 2 + 8 + 8 + 4 + body.length + extra.length);
+            b.putShort(MARKER).put(FORMAT).put((byte) kind).putInt(partition).putLong(epoch).putLong(seq)
+                    .putLong(prevEpoch).putLong(prevSeq)
+                    .putShort((short) (request == null ? 0 : MessageCodec.kindOf(request))).putLong(nowNs).putLong(ino)
+                    .putInt(body.length).put(body).put(extra);
             return b.array();
         }
 
         static Change decode(byte[] record) {
             ByteBuffer b = ByteBuffer.wrap(record);
-            int kind = b.getShort() & 0xffff;
+            int kind = KIND_MUTATION;
+            int partition = 0;
+            long epoch = 0;
+            long seq = 0;
+            long prevEpoch = 0;
+            long prevSeq = 0;
+            if (b.getShort(0) == MARKER) {
+                b.getShort();
+                if (b.get() != FORMAT) {
+                    throw new IllegalStateException("change record of an unknown format");
+                }
+                kind = b.get();
+                partition = b.getInt();
+                epoch = b.getLong();
+                seq = b.getLong();
+                prevEpoch = b.getLong();
+                prevSeq = b.getLong();
+            }
+            int requestKind = b.getShort() & 0xffff;
             long now = b.getLong();
             long ino = b.getLong();
             byte[] body = new byte[b.getInt()];
             b.get(body);
             byte[] extra = new byte[b.remaining()];
             b.get(extra);
-            return new Change((Request) MessageCodec.decode(kind, body), now, ino, extra);
+            Request request = kind == KIND_MUTATION ? (Request) MessageCodec.decode(requestKind, body) : null;
+            return new Change(kind, request, now, ino, extra, partition, epoch, seq, prevEpoch, prevSeq);
         }
     }
 
     /**
-     * Applies a mutation and makes it durable: check and apply under the monitor, queue its log
-     * record, then wait — outside the monitor, so others can join the same fsync — until it is on disk.
+     * Where a coordinator's changes go besides its own log. Called under the store's monitor, right
+     * after a change is applied and queued for the log, so changes leave in sequence order; the
+     * future completes once enough replicas hold the change, or fails when they cannot.
      */
+    public interface Replication {
+        Replication LOCAL = (partition, epoch, seq, change) -> CompletableFuture.completedFuture(null);
+
+        CompletableFuture<Void> ship(int partition, long epoch, long seq, byte[] change);
+    }
+
+    public void replicateWith(Replication r) {
+        this.replication = r;
+    }
+
+    public int partitionOf(long ino) {
+        return Partitions.of(ino, partitionCount);
+    }
+
+    /** The partition a mutation belongs to: that of the inode it is routed by. */
+    private int partitionOf(Request r) {
+        long ino = Request.routingInode(r);
+        if (ino <= 0) {
+            throw new IllegalArgumentException("not a metadata mutation: " + r);
+        }
+        return partitionOf(ino);
+    }
+
+    /** {epoch, seq} of the last change applied to {@code partition}; {0, 0} for one never changed. */
+    public synchronized long[] version(int partition) {
+        long[] v = versions.get(partition);
+        return v == null ? new long[] {0, 0} : v.clone();
+    }
+
     private Object logged(Request request, byte[] extra, boolean allocatesIno) throws FsException {
+        return logged(Change.KIND_MUTATION, request, extra, allocatesIno, 0, 0);
+    }
+
+    /**
+     * Applies a change as the coordinator of its partition and makes it durable: check and apply
+     * under the monitor, queue its log record and ship it to the replicas, then wait — outside the
+     * monitor, so others can join the same fsync — until it is on disk here and on a quorum there.
+     * A change that did not reach the quorum stays applied here but is reported as failed; the
+     * caller may not rely on it either way, as with any write that timed out.
+     */
+    private Object logged(int kind, Request request, byte[] extra, boolean allocatesIno, long newEpoch, int forPartition)
+            throws FsException {
         java.util.concurrent.CompletableFuture<Long> durable;
+        CompletableFuture<Void> shipped;
         Object result;
         synchronized (this) {
             if (failed) {
                 throw new FsException(ErrorCode.IO, "metadata store failed earlier; restart the node");
             }
-            Change c = new Change(request, nowNs(), allocatesIno ? newIno() : 0, extra);
+            int p = switch (kind) {
+                case Change.KIND_MUTATION -> partitionOf(request);
+                case Change.KIND_ROOT -> partitionOf(ROOT);
+                default -> forPartition;
+            };
+            long[] v = version(p);
+            long ino = allocatesIno ? newIno(partitionOf(request)) : 0;
+            Change c = kind == Change.KIND_EPOCH
+                    ? new Change(kind, null, nowNs(), 0, NO_BYTES, p, newEpoch, v[1] + 1, v[0], v[1])
+                    : new Change(kind, request, nowNs(), ino, extra, p, v[0], v[1] + 1, 0, 0);
             result = apply(c);
-            try {
-                durable = wal.append(c.encode());
-            } catch (RuntimeException e) {
-                failed = true;
-                throw new FsException(ErrorCode.IO, "cannot log a metadata change: " + e.getMessage(), e);
-            }
-            sinceCheckpoint++;
+            byte[] bytes = c.encode();
+            durable = append(bytes);
+            shipped = replication.ship(p, c.epoch(), c.seq(), bytes);
         }
         try {
             WriteAheadLog.await(durable, walTimeout);
@@ -226,6 +346,27 @@ public final class MetadataStore implements AutoCloseable {
             failed = true;
             throw new FsException(ErrorCode.IO, "metadata change not durable: " + e.getMessage(), e);
         }
+        awaitReplicas(shipped);
+        maybeCheckpoint();
+        return result;
+    }
+
+    private void awaitReplicas(CompletableFuture<Void> shipped) throws FsException {
+        try {
+            shipped.get(walTimeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof FsException f ? f
+                    : new FsException(ErrorCode.IO, "replicating a change failed: " + e.getCause(), e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new FsException(ErrorCode.TIMEOUT, "replicas did not confirm a change within " + walTimeout.toSeconds() + " s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FsException(ErrorCode.TIMEOUT, "interrupted while replicating");
+        }
+    }
+
+    /** Checkpoints when enough changes have accumulated since the last one. */
+    public void maybeCheckpoint() {
         if (sinceCheckpoint >= CHECKPOINT_EVERY) {
             try {
                 checkpoint();
@@ -233,7 +374,85 @@ public final class MetadataStore implements AutoCloseable {
                 LOG.warn("checkpoint failed; the write-ahead log keeps the changes: {}", e.toString());
             }
         }
-        return result;
+    }
+
+    /**
+     * Starts a new epoch of a partition this node now coordinates: a logged change that replicas
+     * holding exactly the state it follows accept, and that fences off the old coordinator, whose
+     * changes carry the older epoch.
+     */
+    public void beginEpoch(int partition, long epoch) throws FsException {
+        logged(Change.KIND_EPOCH, null, NO_BYTES, false, epoch, partition);
+    }
+
+    /**
+     * Applies a change shipped by a partition's coordinator and returns when it will be durable.
+     * Refused with STALE when this replica is not exactly one change behind (it needs a snapshot),
+     * and with NOT_COORDINATOR when the change is from an epoch this replica has moved past.
+     */
+    public CompletableFuture<Long> applyReplicated(int partition, long epoch, long seq, byte[] bytes) throws FsException {
+        Change c;
+        try {
+            c = Change.decode(bytes);
+        } catch (RuntimeException e) {
+            throw new FsException(ErrorCode.INVALID, "undecodable change: " + e.getMessage());
+        }
+        if (c.partition() != partition || c.epoch() != epoch || c.seq() != seq) {
+            throw new FsException(ErrorCode.INVALID, "change does not match its envelope");
+        }
+        synchronized (this) {
+            if (failed) {
+                throw new FsException(ErrorCode.IO, "metadata store failed earlier; restart the node");
+            }
+            long[] v = version(partition);
+            boolean next;
+            if (c.kind() == Change.KIND_EPOCH) {
+                next = v[0] == c.prevEpoch() && v[1] == c.prevSeq();
+            } else {
+                next = epoch == v[0] && seq == v[1] + 1;
+            }
+            if (!next) {
+                if (epoch < v[0]) {
+                    throw new FsException(ErrorCode.NOT_COORDINATOR, "partition " + partition + " is at epoch " + v[0]
+                            + "; a change of epoch " + epoch + " comes from a former coordinator");
+                }
+                if (epoch == v[0] && seq <= v[1]) {
+                    return wal.barrier(); // Already applied; durable once what is queued is.
+                }
+                throw new FsException(ErrorCode.STALE, "partition " + partition + " is at " + v[0] + "/" + v[1]
+                        + ", change is " + epoch + "/" + seq);
+            }
+            try {
+                apply(c);
+            } catch (FsException e) {
+                // Replicas apply what their coordinator applied to the same state: this one has drifted.
+                throw new FsException(ErrorCode.STALE, "change " + epoch + "/" + seq + " does not apply here: " + e.getMessage());
+            }
+            return append(bytes);
+        }
+    }
+
+    /** Queues an applied change for the log; a log that cannot take it fails the store. Under the monitor. */
+    private CompletableFuture<Long> append(byte[] change) throws FsException {
+        try {
+            CompletableFuture<Long> durable = wal.append(change);
+            sinceCheckpoint++;
+            return durable;
+        } catch (RuntimeException e) {
+            failed = true;
+            throw new FsException(ErrorCode.IO, "cannot log a metadata change: " + e.getMessage(), e);
+        }
+    }
+
+    /** Waits for a replicated change to be durable, then checkpoints when due. */
+    public void awaitDurable(CompletableFuture<Long> durable) throws FsException {
+        try {
+            WriteAheadLog.await(durable, walTimeout);
+        } catch (IOException e) {
+            failed = true;
+            throw new FsException(ErrorCode.IO, "metadata change not durable: " + e.getMessage(), e);
+        }
+        maybeCheckpoint();
     }
 
     private void replay(WriteAheadLog.Record record) {
@@ -246,11 +465,23 @@ public final class MetadataStore implements AutoCloseable {
         }
     }
 
-    /** Runs one mutation on the in-memory state. Deterministic: it uses only what the change carries. */
+    /** Runs one change on the in-memory state. Deterministic: it uses only what the change carries. */
     private Object apply(Change c) throws FsException {
+        Object result = applyBody(c);
+        if (c.seq() > 0) {
+            versions.put(c.partition(), new long[] {c.epoch(), c.seq()});
+        }
+        return result;
+    }
+
+    private Object applyBody(Change c) throws FsException {
         Request r = c.request();
         long now = c.nowNs();
-        if (r instanceof Request.MakeNode m) {
+        if (c.kind() == Change.KIND_EPOCH) {
+            return null;
+        } else if (c.kind() == Change.KIND_ROOT) {
+            return doCreateRoot(now);
+        } else if (r instanceof Request.MakeNode m) {
             return doMakeNode(m, c.ino(), now);
         } else if (r instanceof Request.Link l) {
             return doLink(l.ino(), l.newParent(), l.newName(), now);
@@ -621,6 +852,133 @@ public final class MetadataStore implements AutoCloseable {
         return updated;
     }
 
+    /** A partition's whole state at a version, as a coordinator sends it to a replica that is behind. */
+    public record Snapshot(int partition, long epoch, long seq, byte[] bytes) {
+    }
+
+    private static final int SNAPSHOT_FORMAT = 1;
+
+    /**
+     * Everything of {@code partition}: its inodes with their layouts and extended attributes, and the
+     * entries of its directories, with the version they are at. Taken under the monitor, so it is a
+     * state the partition really had.
+     */
+    public synchronized Snapshot snapshot(int partition) throws FsException {
+        long[] v = version(partition);
+        java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+        try (java.io.DataOutputStream out = new java.io.DataOutputStream(buf)) {
+            out.writeInt(SNAPSHOT_FORMAT);
+            AttrSerializer attrs = new AttrSerializer();
+            for (Attr a : inodes.values()) {
+                if (partitionOf(a.ino()) != partition) {
+                    continue;
+                }
+                org.mapdb.DataOutput2 o = new org.mapdb.DataOutput2();
+                attrs.serialize(o, a);
+                byte[] ab = o.copyBytes();
+                out.writeByte('I');
+                out.writeInt(ab.length);
+                out.write(ab);
+                for (Map.Entry<Object[], byte[]> e : chunks.prefixSubMap(new Object[] {a.ino()}).entrySet()) {
+                    out.writeByte('C');
+                    out.writeLong(a.ino());
+                    out.writeLong((Long) e.getKey()[1]);
+                    out.writeInt(e.getValue().length);
+                    out.write(e.getValue());
+                }
+                for (Map.Entry<Object[], byte[]> e : xattrs.prefixSubMap(new Object[] {a.ino()}).entrySet()) {
+                    out.writeByte('X');
+                    out.writeLong(a.ino());
+                    out.writeUTF((String) e.getKey()[1]);
+                    out.writeInt(e.getValue().length);
+                    out.write(e.getValue());
+                }
+                if (a.isDirectory()) {
+                    for (Map.Entry<Object[], Long> e : dirents.prefixSubMap(new Object[] {a.ino()}).entrySet()) {
+                        out.writeByte('D');
+                        out.writeLong(a.ino());
+                        out.writeUTF((String) e.getKey()[1]);
+                        out.writeLong(e.getValue());
+                    }
+                }
+                if (buf.size() > io.vortexfs.protocol.wire.FrameFormat.DEFAULT_MAX_PAYLOAD - (1 << 20)) {
+                    throw new FsException(ErrorCode.TOO_BIG, "partition " + partition + " is too large to send whole");
+                }
+            }
+            out.writeByte('E');
+        } catch (IOException e) {
+            throw new FsException(ErrorCode.IO, "cannot write a snapshot: " + e.getMessage(), e);
+        }
+        return new Snapshot(partition, v[0], v[1], buf.toByteArray());
+    }
+
+    /**
+     * Replaces this replica's copy of a partition with a snapshot from its coordinator, and makes
+     * it durable with a checkpoint before returning. A snapshot older than what is held is refused.
+     */
+    public void installSnapshot(Snapshot snap) throws FsException {
+        synchronized (this) {
+            long[] v = version(snap.partition());
+            if (snap.epoch() < v[0]) {
+                throw new FsException(ErrorCode.NOT_COORDINATOR, "snapshot of epoch " + snap.epoch()
+                        + " is older than this replica's epoch " + v[0]);
+            }
+            List<Attr> newInodes = new ArrayList<>();
+            List<Object[]> newChunks = new ArrayList<>();
+            List<Object[]> newXattrs = new ArrayList<>();
+            List<Object[]> newDirents = new ArrayList<>();
+            try (java.io.DataInputStream in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(snap.bytes()))) {
+                if (in.readInt() != SNAPSHOT_FORMAT) {
+                    throw new FsException(ErrorCode.INVALID, "snapshot of an unknown format");
+                }
+                AttrSerializer attrs = new AttrSerializer();
+                for (int tag = in.readByte(); tag != 'E'; tag = in.readByte()) {
+                    switch (tag) {
+                        case 'I' -> {
+                            byte[] ab = in.readNBytes(in.readInt());
+                            newInodes.add(attrs.deserialize(new org.mapdb.DataInput2.ByteArray(ab), ab.length));
+                        }
+                        case 'C' -> newChunks.add(new Object[] {in.readLong(), in.readLong(), in.readNBytes(in.readInt())});
+                        case 'X' -> newXattrs.add(new Object[] {in.readLong(), in.readUTF(), in.readNBytes(in.readInt())});
+                        case 'D' -> newDirents.add(new Object[] {in.readLong(), in.readUTF(), in.readLong()});
+                        default -> throw new FsException(ErrorCode.INVALID, "bad snapshot record " + tag);
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                throw new FsException(ErrorCode.INVALID, "damaged snapshot: " + e);
+            }
+            // Parsed whole before anything changes: a damaged snapshot leaves the old state.
+            for (Long ino : new ArrayList<>(inodes.keySet())) {
+                if (partitionOf(ino) == snap.partition()) {
+                    inodes.remove(ino);
+                    chunks.prefixSubMap(new Object[] {ino}).clear();
+                    xattrs.prefixSubMap(new Object[] {ino}).clear();
+                    dirents.prefixSubMap(new Object[] {ino}).clear();
+                }
+            }
+            for (Attr a : newInodes) {
+                inodes.put(a.ino(), a);
+            }
+            for (Object[] c : newChunks) {
+                chunks.put(new Object[] {c[0], c[1]}, (byte[]) c[2]);
+            }
+            for (Object[] x : newXattrs) {
+                xattrs.put(new Object[] {x[0], x[1]}, (byte[]) x[2]);
+            }
+            for (Object[] d : newDirents) {
+                dirents.put(new Object[] {d[0], d[1]}, (Long) d[2]);
+            }
+            versions.put(snap.partition(), new long[] {snap.epoch(), snap.seq()});
+        }
+        try {
+            checkpoint();
+        } catch (IOException e) {
+            failed = true;
+            throw new FsException(ErrorCode.IO, "cannot make a snapshot durable: " + e.getMessage(), e);
+        }
+        LOG.info("installed partition {} at {}/{}", snap.partition(), snap.epoch(), snap.seq());
+    }
+
     /** What {@link #check} found: problems in words, and the chunks the files use. */
     public record CheckResult(long inodes, long files, List<String> problems, Map<ChunkId, Integer> chunkLengths) {
     }
@@ -802,10 +1160,15 @@ public final class MetadataStore implements AutoCloseable {
                 a.linkTarget(), a.version() + 1, a.storedBytes(), a.xattrCount());
     }
 
-    private long newIno() {
-        // Random 63-bit numbers: any node can allocate without asking another, and a clash is checked.
+    /**
+     * A fresh inode number in {@code partition}: random 63-bit numbers, so any coordinator can
+     * allocate without asking another, made to fall in the partition, and checked for a clash.
+     */
+    private long newIno(int partition) {
         while (true) {
             long ino = random.nextLong() & Long.MAX_VALUE;
+            ino -= Long.remainderUnsigned(ino, partitionCount);
+            ino += partition;
             if (ino > ROOT && !inodes.containsKey(ino)) {
                 return ino;
             }

@@ -58,8 +58,19 @@ public final class NodeServer implements AutoCloseable {
                 });
     }
 
-    /** Binds and starts serving; returns the port actually bound. */
-    public int start(String host, int port, NodeService service, int maxInFlightPerConnection) throws InterruptedException {
+    /** Makes the service once the port is known (a node tells its peers where to reach it). */
+    @FunctionalInterface
+    public interface ServiceFactory {
+        NodeService create(int boundPort) throws java.io.IOException;
+    }
+
+    /**
+     * Binds, makes the service for the bound port, and serves; returns the port. Requests that
+     * arrive before the service exists are answered UNAVAILABLE.
+     */
+    public int start(String host, int port, ServiceFactory factory, int maxInFlightPerConnection)
+            throws InterruptedException, java.io.IOException {
+        java.util.concurrent.atomic.AtomicReference<NodeService> service = new java.util.concurrent.atomic.AtomicReference<>();
         FrameEncoder encoder = new FrameEncoder();
         ServerBootstrap b = new ServerBootstrap()
                 .group(boss, io)
@@ -86,13 +97,13 @@ public final class NodeServer implements AutoCloseable {
                                 .addLast("frame-decoder", decoder)
                                 .addLast("stalled-frames", new StalledFrameCloser(decoder, stalledFrameTimeout))
                                 .addLast("frame-encoder", encoder)
-                                .addLast("requests", new RequestHandler(service, workers, maxInFlightPerConnection));
+                                .addLast("requests", new RequestHandler(service::get, workers, maxInFlightPerConnection));
                     }
                 });
         serverChannel = b.bind(host, port).sync().channel();
         int bound = ((InetSocketAddress) serverChannel.localAddress()).getPort();
-        service.boundTo(bound);
         LOG.info("listening on {}:{}", host, bound);
+        service.set(factory.create(bound));
         return bound;
     }
 

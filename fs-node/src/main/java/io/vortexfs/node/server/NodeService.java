@@ -6,77 +6,181 @@ import io.netty.buffer.Unpooled;
 import io.vortexfs.node.NodeConfig;
 import io.vortexfs.node.NodeIdentity;
 import io.vortexfs.node.chunks.ChunkStore;
+import io.vortexfs.node.cluster.Membership;
+import io.vortexfs.node.cluster.PartitionReplicator;
+import io.vortexfs.node.cluster.Peers;
 import io.vortexfs.node.metadata.MetadataStore;
+import io.vortexfs.protocol.ChunkId;
 import io.vortexfs.protocol.ErrorCode;
 import io.vortexfs.protocol.FsException;
-import io.vortexfs.protocol.MemberInfo;
-import io.vortexfs.protocol.MemberState;
 import io.vortexfs.protocol.Request;
 import io.vortexfs.protocol.Response;
+import io.vortexfs.protocol.placement.Chains;
+import io.vortexfs.protocol.rpc.HostPort;
 import io.vortexfs.protocol.rpc.Reply;
 import io.vortexfs.protocol.wire.FrameFormat;
 import java.io.IOException;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Answers requests from the node's own stores. Runs on worker threads, never on an event loop: every
  * call may touch the disk.
  */
-public final class NodeService {
+public final class NodeService implements AutoCloseable {
     private final NodeIdentity identity;
     private final NodeConfig config;
     private final ChunkStore chunks;
     private final MetadataStore metadata;
+    private final Membership membership;
+    private final Peers peers;
+    private final PartitionReplicator replicator;
     private final ByteBufAllocator alloc;
-    private volatile int boundPort;
+    /** Applies replicated changes, one at a time in arrival order. */
+    private final ThreadPoolExecutor applier;
+    /** Membership and partition hand-over: never queued behind data work, so heartbeats stay timely. */
+    private final ThreadPoolExecutor control;
 
     public NodeService(NodeIdentity identity, NodeConfig config, ChunkStore chunks, MetadataStore metadata,
-            ByteBufAllocator alloc) {
+            Membership membership, Peers peers, ByteBufAllocator alloc) {
         this.identity = identity;
         this.config = config;
         this.chunks = chunks;
         this.metadata = metadata;
+        this.membership = membership;
+        this.peers = peers;
         this.alloc = alloc;
-        this.boundPort = config.port();
+        this.applier = executor(1, "vortex-apply");
+        this.control = executor(4, "vortex-control");
+        this.replicator = new PartitionReplicator(membership, peers, metadata, applier, config.peerTimeout());
+        metadata.replicateWith(replicator);
     }
 
-    void boundTo(int port) {
-        this.boundPort = port;
+    private static ThreadPoolExecutor executor(int threads, String name) {
+        return new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(4096),
+                new io.netty.util.concurrent.DefaultThreadFactory(name, true));
     }
 
-    /** Handles one request. Does not release {@code payload}; the caller owns it. */
-    public Reply handle(Request request, ByteBuf payload) {
+    /** The executor a request runs on: data work on the node's workers, peer traffic on its own threads. */
+    Executor executorFor(Request request, Executor workers) {
+        if (request instanceof Request.Replicate) {
+            return applier;
+        }
+        if (request instanceof Request.Gossip || request instanceof Request.Join || request instanceof Request.Hello
+                || request instanceof Request.GetPartitionVersion || request instanceof Request.GetPartitionSnapshot) {
+            return control;
+        }
+        return workers;
+    }
+
+    /**
+     * Handles one request; the reply may come later (a chained write waits for the rest of its
+     * chain). Does not release {@code payload}: the caller owns it, and may release it as soon as
+     * this returns.
+     */
+    public CompletableFuture<Reply> handle(Request request, ByteBuf payload) {
         try {
             return dispatch(request, payload);
         } catch (FsException e) {
-            return reply(new Response.Error(e.code(), e.getMessage()));
+            return CompletableFuture.completedFuture(error(e));
         }
     }
 
-    private Reply dispatch(Request request, ByteBuf payload) throws FsException {
+    private static Reply error(FsException e) {
+        return reply(new Response.Error(e.code(), e.getMessage()));
+    }
+
+    private CompletableFuture<Reply> dispatch(Request request, ByteBuf payload) throws FsException {
+        if (request instanceof Request.PutChunk p) {
+            return putChunk(p, payload);
+        } else if (request instanceof Request.Replicate r) {
+            byte[] change = new byte[payload.readableBytes()];
+            payload.getBytes(payload.readerIndex(), change);
+            return replicator.onReplicate(r, change).handle((copies, e) -> e == null
+                    ? reply(new Response.Stored(copies)) : error(Chains.unwrap(e)));
+        }
+        return CompletableFuture.completedFuture(dispatchNow(request, payload));
+    }
+
+    /** Stores a chunk here, durably, then passes it down the rest of its chain. */
+    private CompletableFuture<Reply> putChunk(Request.PutChunk p, ByteBuf payload) throws FsException {
+        if (payload.readableBytes() != p.length()) {
+            throw new FsException(ErrorCode.INVALID, "payload has " + payload.readableBytes()
+                    + " bytes, header says " + p.length());
+        }
+        chunks.put(p.id(), payload);
+        if (p.forward().isEmpty()) {
+            return CompletableFuture.completedFuture(reply(new Response.Stored(1)));
+        }
+        List<HostPort> chain = new java.util.ArrayList<>();
+        for (String a : p.forward()) {
+            chain.add(HostPort.parse(a));
+        }
+        ByteBuf held = payload.retainedDuplicate();
+        CompletableFuture<Integer> down = Chains.along(chain, c -> {
+            List<String> rest = new java.util.ArrayList<>();
+            for (HostPort h : c.subList(1, c.size())) {
+                rest.add(h.toString());
+            }
+            return Chains.copies(peers.call(c.get(0), new Request.PutChunk(p.id(), p.length(), rest),
+                    held.retainedDuplicate(), config.peerTimeout()));
+        });
+        down.whenComplete((n, e) -> held.release());
+        // This copy is durable whatever happens downstream; the writer counts the copies.
+        return down.handle((n, e) -> reply(new Response.Stored(1 + (e == null ? n : 0))));
+    }
+
+    private Reply dispatchNow(Request request, ByteBuf payload) throws FsException {
         if (request instanceof Request.Hello h) {
             if (h.protocolVersion() != FrameFormat.VERSION) {
                 throw new FsException(ErrorCode.PROTOCOL, "protocol version " + h.protocolVersion()
                         + " is not supported; this node speaks " + FrameFormat.VERSION);
             }
-            return reply(clusterView());
+            return reply(membership.view());
+        } else if (request instanceof Request.Join j) {
+            return reply(membership.onJoin(j));
+        } else if (request instanceof Request.Gossip g) {
+            membership.onGossip(g);
+            return reply(new Response.Ok());
+        } else if (request instanceof Request.GetPartitionVersion v) {
+            return reply(replicator.version(v.partition()));
+        } else if (request instanceof Request.GetPartitionSnapshot g) {
+            MetadataStore.Snapshot snap = metadata.snapshot(g.partition());
+            return new Reply(new Response.PartitionSnapshot(g.partition(), snap.epoch(), snap.seq()),
+                    Unpooled.wrappedBuffer(snap.bytes()));
         } else if (request instanceof Request.GetStats) {
             long[] space = space();
             return reply(new Response.NodeStats(identity.nodeId(), chunks.count(), chunks.bytes(),
                     metadata.keyCount(), space[0], space[1], metadata.walFsyncs(), chunks.fsyncs()));
-        } else if (request instanceof Request.PutChunk p) {
-            if (payload.readableBytes() != p.length()) {
-                throw new FsException(ErrorCode.INVALID, "payload has " + payload.readableBytes()
-                        + " bytes, header says " + p.length());
-            }
-            chunks.put(p.id(), payload);
-            return reply(new Response.Ok());
         } else if (request instanceof Request.GetChunk g) {
             ByteBuf data = chunks.get(g.id(), alloc);
             return new Reply(new Response.ChunkData(g.id(), data.readableBytes()), data);
-        } else if (request instanceof Request.GetAttr g) {
+        } else if (request instanceof Request.HasChunks h) {
+            List<ChunkId> held = new java.util.ArrayList<>();
+            for (ChunkId id : h.ids()) {
+                if (chunks.contains(id)) {
+                    held.add(id);
+                }
+            }
+            return reply(new Response.ChunksHeld(held));
+        } else if (request instanceof Request.Fsck) {
+            return reply(fsck());
+        } else if (request instanceof Request.StatFs) {
+            long[] space = space();
+            return reply(new Response.FsStats(space[0], space[1], metadata.inodeCount()));
+        }
+        long ino = Request.routingInode(request);
+        if (ino <= 0) {
+            throw new FsException(ErrorCode.NOT_SUPPORTED, "unsupported request " + request.getClass().getSimpleName());
+        }
+        replicator.ensureCoordinator(metadata.partitionOf(ino));
+        if (request instanceof Request.GetAttr g) {
             return reply(new Response.AttrReply(metadata.getAttr(g.ino())));
         } else if (request instanceof Request.Lookup l) {
             return reply(new Response.AttrReply(metadata.lookup(l.parent(), l.name())));
@@ -97,11 +201,7 @@ public final class NodeService {
         } else if (request instanceof Request.GetLayout g) {
             return reply(metadata.getLayout(g.ino()));
         } else if (request instanceof Request.CommitWrite c) {
-            for (var slot : c.slots()) {
-                if (slot.ref() != null && !chunks.contains(slot.ref().id())) {
-                    throw new FsException(ErrorCode.INVALID, "commit names chunk " + slot.ref().id() + ", which is not stored");
-                }
-            }
+            // The chunks live on their own owners, which acknowledged them before the writer commits.
             return reply(new Response.AttrReply(metadata.commitWrite(c)));
         } else if (request instanceof Request.SetXattr x) {
             byte[] value = new byte[payload.readableBytes()];
@@ -116,21 +216,23 @@ public final class NodeService {
         } else if (request instanceof Request.RemoveXattr x) {
             metadata.removeXattr(x.ino(), x.name());
             return reply(new Response.Ok());
-        } else if (request instanceof Request.Fsck) {
-            return reply(fsck());
-        } else if (request instanceof Request.StatFs) {
-            long[] space = space();
-            return reply(new Response.FsStats(space[0], space[1], metadata.inodeCount()));
         }
         throw new FsException(ErrorCode.NOT_SUPPORTED, "unsupported request " + request.getClass().getSimpleName());
     }
 
-    /** Checks the namespace, then re-reads and re-hashes every chunk a file uses. */
+    /**
+     * Checks the namespace this node holds, then re-reads and re-hashes every chunk a file uses that
+     * this node owns. Run on every member, that covers every copy.
+     */
     private Response.FsckReport fsck() {
         MetadataStore.CheckResult r = metadata.check();
         List<String> problems = new java.util.ArrayList<>(r.problems());
         long checked = 0;
         for (var e : r.chunkLengths().entrySet()) {
+            if (membership.owners(io.vortexfs.protocol.placement.HashRing.pointOf(e.getKey())).stream()
+                    .noneMatch(membership::isSelf)) {
+                continue; // Its owners check it.
+            }
             try {
                 ByteBuf data = chunks.get(e.getKey(), alloc);
                 try {
@@ -149,9 +251,11 @@ public final class NodeService {
         return new Response.FsckReport(identity.nodeId(), r.inodes(), r.files(), checked, problems);
     }
 
-    private Response.ClusterView clusterView() {
-        MemberInfo self = new MemberInfo(identity.nodeId(), config.host(), boundPort, MemberState.ALIVE, identity.generation());
-        return new Response.ClusterView(identity.clusterId(), "all-to-all", 1, List.of(self));
+    @Override
+    public void close() {
+        replicator.close();
+        applier.shutdownNow();
+        control.shutdownNow();
     }
 
     private long[] space() throws FsException {

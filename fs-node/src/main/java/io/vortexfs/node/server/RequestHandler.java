@@ -23,12 +23,12 @@ import org.slf4j.LoggerFactory;
 final class RequestHandler extends SimpleChannelInboundHandler<Envelope> {
     private static final Logger LOG = LoggerFactory.getLogger(RequestHandler.class);
 
-    private final NodeService service;
+    private final java.util.function.Supplier<NodeService> service;
     private final Executor workers;
     private final int maxInFlight;
     private int inFlight; // only touched on this channel's event loop
 
-    RequestHandler(NodeService service, Executor workers, int maxInFlight) {
+    RequestHandler(java.util.function.Supplier<NodeService> service, Executor workers, int maxInFlight) {
         super(Envelope.class, false);
         this.service = service;
         this.workers = workers;
@@ -42,21 +42,34 @@ final class RequestHandler extends SimpleChannelInboundHandler<Envelope> {
             ConnectionErrors.closeOnError(LOG, ctx, new CorruptFrameException("a response arrived on a server connection"));
             return;
         }
+        NodeService s = service.get();
+        if (s == null) {
+            envelope.release();
+            ctx.writeAndFlush(new Envelope(envelope.requestId(), new Response.Error(ErrorCode.UNAVAILABLE,
+                    "node is starting"), io.netty.buffer.Unpooled.EMPTY_BUFFER));
+            return;
+        }
         inFlight++;
         updateReading(ctx);
         try {
-            workers.execute(() -> {
-                Reply reply;
+            s.executorFor(request, workers).execute(() -> {
+                java.util.concurrent.CompletableFuture<Reply> reply;
                 try {
-                    reply = service.handle(request, envelope.payload());
+                    reply = s.handle(request, envelope.payload());
                 } catch (RuntimeException | Error e) {
-                    // Even an Error (out of direct memory, say) gets a reply and frees the request's slot.
-                    LOG.error("request {} failed unexpectedly", request, e);
-                    reply = new Reply(new Response.Error(ErrorCode.IO, "internal error: " + e), io.netty.buffer.Unpooled.EMPTY_BUFFER);
+                    reply = java.util.concurrent.CompletableFuture.failedFuture(e);
                 } finally {
                     envelope.release();
                 }
-                respond(ctx, envelope.requestId(), reply);
+                reply.whenComplete((r, e) -> {
+                    if (e != null) {
+                        // Even an Error (out of direct memory, say) gets a reply and frees the request's slot.
+                        LOG.error("request {} failed unexpectedly", request, e);
+                        r = new Reply(new Response.Error(ErrorCode.IO, "internal error: " + e),
+                                io.netty.buffer.Unpooled.EMPTY_BUFFER);
+                    }
+                    respond(ctx, envelope.requestId(), r);
+                });
             });
         } catch (RejectedExecutionException e) {
             envelope.release();

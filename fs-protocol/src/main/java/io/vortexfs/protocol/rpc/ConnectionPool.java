@@ -24,6 +24,12 @@ public final class ConnectionPool implements AutoCloseable {
         this.maxInFlight = maxInFlight;
     }
 
+    /** The open connection to {@code address}, or null when there is none; never blocks. */
+    public RpcClient getIfOpen(HostPort address) {
+        RpcClient c = clients.get(address);
+        return c != null && c.isOpen() ? c : null;
+    }
+
     /** An open connection to {@code address}, connecting if needed. Blocks: never call on an event loop. */
     public RpcClient get(HostPort address) throws FsException {
         RpcClient c = clients.get(address);

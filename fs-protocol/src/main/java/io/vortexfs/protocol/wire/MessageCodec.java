@@ -14,6 +14,7 @@ import io.vortexfs.protocol.ChunkRef;
 import io.vortexfs.protocol.ChunkSlot;
 import io.vortexfs.protocol.DirEntry;
 import io.vortexfs.protocol.ErrorCode;
+import io.vortexfs.protocol.Heartbeat;
 import io.vortexfs.protocol.MemberInfo;
 import io.vortexfs.protocol.MemberState;
 import io.vortexfs.protocol.Message;
@@ -68,6 +69,7 @@ public final class MessageCodec {
         kryo.register(MemberInfo.class, 35);
         kryo.register(MemberState.class, new MemberStateSerializer(), 36);
         kryo.register(ErrorCode.class, new ErrorCodeSerializer(), 37);
+        kryo.register(Heartbeat.class, 38);
 
         kryo.register(Request.Hello.class, 100);
         kryo.register(Request.GetStats.class, 101);
@@ -89,6 +91,12 @@ public final class MessageCodec {
         kryo.register(Request.ListXattr.class, 117);
         kryo.register(Request.RemoveXattr.class, 118);
         kryo.register(Request.Fsck.class, 119);
+        kryo.register(Request.Join.class, 120);
+        kryo.register(Request.Gossip.class, 121);
+        kryo.register(Request.Replicate.class, 122);
+        kryo.register(Request.GetPartitionVersion.class, 123);
+        kryo.register(Request.GetPartitionSnapshot.class, 124);
+        kryo.register(Request.HasChunks.class, 125);
 
         kryo.register(Response.ClusterView.class, 200);
         kryo.register(Response.NodeStats.class, 201);
@@ -102,6 +110,10 @@ public final class MessageCodec {
         kryo.register(Response.XattrValue.class, 209);
         kryo.register(Response.XattrNames.class, 210);
         kryo.register(Response.FsckReport.class, 211);
+        kryo.register(Response.Stored.class, 212);
+        kryo.register(Response.PartitionVersion.class, 213);
+        kryo.register(Response.PartitionSnapshot.class, 214);
+        kryo.register(Response.ChunksHeld.class, 215);
         return kryo;
     }
 

@@ -109,6 +109,12 @@ class MessageCodecTest {
         expected.put(Request.ListXattr.class, 117);
         expected.put(Request.RemoveXattr.class, 118);
         expected.put(Request.Fsck.class, 119);
+        expected.put(Request.Join.class, 120);
+        expected.put(Request.Gossip.class, 121);
+        expected.put(Request.Replicate.class, 122);
+        expected.put(Request.GetPartitionVersion.class, 123);
+        expected.put(Request.GetPartitionSnapshot.class, 124);
+        expected.put(Request.HasChunks.class, 125);
         expected.put(Response.ClusterView.class, 200);
         expected.put(Response.NodeStats.class, 201);
         expected.put(Response.Ok.class, 202);
@@ -121,6 +127,10 @@ class MessageCodecTest {
         expected.put(Response.XattrValue.class, 209);
         expected.put(Response.XattrNames.class, 210);
         expected.put(Response.FsckReport.class, 211);
+        expected.put(Response.Stored.class, 212);
+        expected.put(Response.PartitionVersion.class, 213);
+        expected.put(Response.PartitionSnapshot.class, 214);
+        expected.put(Response.ChunksHeld.class, 215);
         assertEquals(expected, registeredMessageKinds());
     }
 
@@ -287,8 +297,8 @@ class MessageCodecTest {
     void unknownMemberStateIsRefused() {
         MemberInfo alive = new MemberInfo("n", "h", 1, MemberState.ALIVE, 1);
         MemberInfo suspect = new MemberInfo("n", "h", 1, MemberState.SUSPECT, 1);
-        byte[] a = MessageCodec.encode(new Response.ClusterView("c", "t", 1, List.of(alive)), 1024);
-        byte[] s = MessageCodec.encode(new Response.ClusterView("c", "t", 1, List.of(suspect)), 1024);
+        byte[] a = MessageCodec.encode(new Response.ClusterView("c", "t", 1, 1, 0, 1, List.of(alive)), 1024);
+        byte[] s = MessageCodec.encode(new Response.ClusterView("c", "t", 1, 1, 0, 1, List.of(suspect)), 1024);
         assertEquals(a.length, s.length);
         int at = java.util.Arrays.mismatch(a, s);
         assertEquals(-1, java.util.Arrays.mismatch(a, at + 1, a.length, s, at + 1, s.length), "one byte holds the state");

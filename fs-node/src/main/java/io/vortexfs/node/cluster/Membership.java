@@ -1,0 +1,438 @@
+package io.vortexfs.node.cluster;
+
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.vortexfs.protocol.ErrorCode;
+import io.vortexfs.protocol.FsException;
+import io.vortexfs.protocol.Heartbeat;
+import io.vortexfs.protocol.MemberInfo;
+import io.vortexfs.protocol.MemberState;
+import io.vortexfs.protocol.Request;
+import io.vortexfs.protocol.Response;
+import io.vortexfs.protocol.Topology;
+import io.vortexfs.protocol.placement.HashRing;
+import io.vortexfs.protocol.placement.Partitions;
+import io.vortexfs.protocol.rpc.HostPort;
+import io.vortexfs.protocol.rpc.Reply;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Who is in the cluster and who is alive, as this node sees it.
+ *
+ * <p>Every node keeps a table of all members with a heartbeat counter each. On every tick a node
+ * raises its own counter and sends its table (gossip) to its targets: in an all-to-all cluster every
+ * other member, in a ring cluster its live successor and predecessor in node-id order, so news
+ * travels around the ring both ways. Merging keeps, per member, the newest generation and within it
+ * the highest counter; a counter seen to rise marks the member as heard from. A member not heard from
+ * for {@code suspectAfter} is SUSPECT, for {@code deadAfter} DEAD. Liveness is each node's own
+ * judgement and is not gossiped: only counters are, so a restarted member's fresh counter can never
+ * be overruled by an old "dead" rumour.
+ *
+ * <p>The member list (not the liveness) is kept in {@code members} under the data directory, so a
+ * restarted node finds its peers again without being told.
+ */
+public final class Membership implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Membership.class);
+    static final String MEMBERS_FILE = "members";
+
+    /** How often a node heartbeats, and when silence makes a member suspect and then dead. */
+    public record Timing(Duration interval, Duration suspectAfter, Duration deadAfter) {
+        public static final Timing DEFAULT = new Timing(Duration.ofMillis(300), Duration.ofMillis(1500),
+                Duration.ofSeconds(3));
+    }
+
+    private static final class Peer {
+        MemberInfo info;
+        long beat;
+        long heardNanos;
+
+        Peer(MemberInfo info, long beat, long heardNanos) {
+            this.info = info;
+            this.beat = beat;
+            this.heardNanos = heardNanos;
+        }
+    }
+
+    private final MemberInfo self;
+    private final ClusterSettings settings;
+    private final Timing timing;
+    private final Peers peers;
+    private final Path dataDir;
+    private final LongSupplier nanoTime;
+    private final Map<String, Peer> table = new HashMap<>(); // guarded by this; never holds self
+    private long selfBeat;
+    private volatile HashRing ring;
+    private volatile List<Runnable> listeners = List.of();
+    private ScheduledExecutorService timer;
+
+    public Membership(MemberInfo self, ClusterSettings settings, Timing timing, Peers peers, Path dataDir,
+            LongSupplier nanoTime) {
+        this.self = self;
+        this.settings = settings;
+        this.timing = timing;
+        this.peers = peers;
+        this.dataDir = dataDir;
+        this.nanoTime = nanoTime;
+        this.ring = new HashRing(List.of(self), settings.vnodes());
+    }
+
+    /**
+     * Asks the seeds, in turn, to let a node in, and returns the settings of the cluster it joins.
+     * The message of an IOException is fit for a user.
+     */
+    public static Response.ClusterView join(List<HostPort> seeds, Request.Join join, Peers peers, Duration timeout)
+            throws IOException {
+        String last = "no seed given";
+        for (HostPort seed : seeds) {
+            try (Reply r = peers.pool().get(seed).callSync(join, null, timeout)) {
+                return (Response.ClusterView) r.response();
+            } catch (FsException e) {
+                if (e.code() == ErrorCode.INVALID) {
+                    throw new IOException("cannot join the cluster at " + seed + ": " + e.getMessage());
+                }
+                last = seed + ": " + e.getMessage();
+            } catch (ClassCastException e) {
+                last = seed + " did not answer Join with a cluster view";
+            }
+        }
+        throw new IOException("cannot join the cluster: no seed answered (" + last + ")");
+    }
+
+    /** Takes the members a node knows of (from a join or its members file) and starts heartbeating. */
+    public void start(List<MemberInfo> known) {
+        long now = nanoTime.getAsLong();
+        synchronized (this) {
+            for (MemberInfo m : known) {
+                if (!m.nodeId().equals(self.nodeId())) {
+                    // Heard of, not heard from: it must prove it is alive before it counts as such.
+                    table.putIfAbsent(m.nodeId(), new Peer(m, -1, now - timing.deadAfter().toNanos()));
+                }
+            }
+            membersChanged();
+        }
+        timer = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("vortex-membership", true));
+        timer.scheduleWithFixedDelay(this::tick, 0, timing.interval().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Members this node has persisted from an earlier run. */
+    public static List<MemberInfo> loadKnown(Path dataDir) throws IOException {
+        Path file = dataDir.resolve(MEMBERS_FILE);
+        List<MemberInfo> out = new ArrayList<>();
+        if (!Files.exists(file)) {
+            return out;
+        }
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            String[] f = line.trim().split(" ");
+            if (f.length == 4) {
+                try {
+                    out.add(new MemberInfo(f[0], f[1], Integer.parseInt(f[2]), MemberState.SUSPECT, Long.parseLong(f[3])));
+                } catch (IllegalArgumentException e) {
+                    LOG.warn("ignoring a damaged line of {}: {}", file, line);
+                }
+            }
+        }
+        return out;
+    }
+
+    public MemberInfo self() {
+        return self;
+    }
+
+    public ClusterSettings settings() {
+        return settings;
+    }
+
+    /** Runs {@code r} whenever the set of members or their liveness changes. */
+    public synchronized void onChange(Runnable r) {
+        List<Runnable> l = new ArrayList<>(listeners);
+        l.add(r);
+        listeners = List.copyOf(l);
+    }
+
+    // ---- requests from peers ----
+
+    /** Lets a node in, or refuses it (INVALID) when it was started for another cluster or topology. */
+    public Response.ClusterView onJoin(Request.Join j) throws FsException {
+        if (!j.clusterId().isEmpty() && !j.clusterId().equals(settings.clusterId())) {
+            throw new FsException(ErrorCode.INVALID, "node " + j.self().nodeId() + " belongs to cluster " + j.clusterId()
+                    + ", not " + settings.clusterId());
+        }
+        if (!j.topology().isEmpty() && !j.topology().equals(settings.topology().label())) {
+            throw new FsException(ErrorCode.INVALID, "this cluster uses --topology " + settings.topology().label()
+                    + "; the node was started with --topology " + j.topology());
+        }
+        if (j.replicas() != 0 && j.replicas() != settings.replicas()) {
+            throw new FsException(ErrorCode.INVALID, "this cluster keeps --replicas " + settings.replicas()
+                    + "; the node was started with --replicas " + j.replicas());
+        }
+        if (j.vnodes() != 0 && j.vnodes() != settings.vnodes()) {
+            throw new FsException(ErrorCode.INVALID, "this cluster uses --vnodes " + settings.vnodes()
+                    + "; the node was started with --vnodes " + j.vnodes());
+        }
+        if (j.self().nodeId().equals(self.nodeId())) {
+            throw new FsException(ErrorCode.INVALID, "a node cannot join itself");
+        }
+        merge(List.of(new Heartbeat(j.self(), 0)), true);
+        LOG.info("node {} at {} joined", j.self().nodeId(), j.self().address());
+        return view();
+    }
+
+    public void onGossip(Request.Gossip g) throws FsException {
+        if (!g.clusterId().equals(settings.clusterId())) {
+            throw new FsException(ErrorCode.INVALID, "gossip from cluster " + g.clusterId() + ", this is " + settings.clusterId());
+        }
+        merge(g.members(), false);
+    }
+
+    private void merge(List<Heartbeat> news, boolean heardNow) {
+        long now = nanoTime.getAsLong();
+        boolean changed = false;
+        synchronized (this) {
+            Map<String, MemberState> before = states(now);
+            for (Heartbeat h : news) {
+                MemberInfo m = h.member();
+                if (m.nodeId().equals(self.nodeId())) {
+                    continue;
+                }
+                Peer p = table.get(m.nodeId());
+                if (p == null) {
+                    table.put(m.nodeId(), new Peer(m, h.beat(), heardNow || h.beat() >= 0 ? now : now - timing.deadAfter().toNanos()));
+                    changed = true;
+                } else if (m.generation() > p.info.generation()
+                        || (m.generation() == p.info.generation() && h.beat() > p.beat)) {
+                    if (!p.info.address().equals(m.address()) || p.info.generation() != m.generation()) {
+                        changed = true;
+                    }
+                    p.info = m;
+                    p.beat = h.beat();
+                    p.heardNanos = now;
+                } else if (heardNow) {
+                    p.heardNanos = now;
+                }
+            }
+            if (changed) {
+                membersChanged();
+            }
+            changed |= !before.equals(states(now));
+        }
+        if (changed) {
+            fireChanged();
+        }
+    }
+
+    // ---- what the rest of the node asks ----
+
+    /** Every member (this node included) with its state as this node judges it, in node-id order. */
+    public Response.ClusterView view() {
+        List<MemberInfo> members = members();
+        return new Response.ClusterView(settings.clusterId(), settings.topology().label(), settings.replicas(),
+                settings.vnodes(), settings.writeQuorum(), settings.partitions(), members);
+    }
+
+    public synchronized List<MemberInfo> members() {
+        long now = nanoTime.getAsLong();
+        List<MemberInfo> out = new ArrayList<>();
+        out.add(self);
+        for (Peer p : table.values()) {
+            MemberInfo i = p.info;
+            out.add(new MemberInfo(i.nodeId(), i.host(), i.port(), stateOf(p, now), i.generation()));
+        }
+        out.sort(Comparator.comparing(MemberInfo::nodeId));
+        return out;
+    }
+
+    public boolean isAlive(String nodeId) {
+        if (nodeId.equals(self.nodeId())) {
+            return true;
+        }
+        synchronized (this) {
+            Peer p = table.get(nodeId);
+            return p != null && stateOf(p, nanoTime.getAsLong()) != MemberState.DEAD;
+        }
+    }
+
+    /** The owners of a ring position, first owner first, over every member, alive or not. */
+    public List<MemberInfo> owners(long point) {
+        return ring.owners(point, settings.replicas());
+    }
+
+    public List<MemberInfo> partitionOwners(int partition) {
+        return owners(Partitions.point(partition));
+    }
+
+    /** The first owner of a partition that this node believes alive: the partition's coordinator. */
+    public MemberInfo coordinator(int partition) {
+        for (MemberInfo m : partitionOwners(partition)) {
+            if (isAlive(m.nodeId())) {
+                return m;
+            }
+        }
+        return null;
+    }
+
+    public boolean isSelf(MemberInfo m) {
+        return m.nodeId().equals(self.nodeId());
+    }
+
+    // ---- heartbeats ----
+
+    private void tick() {
+        try {
+            List<Heartbeat> table;
+            List<MemberInfo> targets;
+            boolean livenessChanged;
+            synchronized (this) {
+                long now = nanoTime.getAsLong();
+                Map<String, MemberState> before = lastStates;
+                lastStates = states(now);
+                livenessChanged = before != null && !before.equals(lastStates);
+                selfBeat++;
+                table = new ArrayList<>();
+                table.add(new Heartbeat(self, selfBeat));
+                for (Peer p : this.table.values()) {
+                    table.add(new Heartbeat(p.info, p.beat));
+                }
+                targets = gossipTargets(now);
+            }
+            if (livenessChanged) {
+                fireChanged();
+            }
+            Request.Gossip g = new Request.Gossip(settings.clusterId(), table);
+            for (MemberInfo t : targets) {
+                peers.send(t, g, timing.interval().multipliedBy(3));
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("heartbeat failed: {}", e.toString());
+        }
+    }
+
+    private Map<String, MemberState> lastStates;
+
+    /** All other members in all-to-all; in a ring, the nearest live member on either side. */
+    private List<MemberInfo> gossipTargets(long now) {
+        List<Peer> all = new ArrayList<>(table.values());
+        if (settings.topology() == Topology.ALL_TO_ALL) {
+            List<MemberInfo> out = new ArrayList<>();
+            for (Peer p : all) {
+                out.add(p.info);
+            }
+            return out;
+        }
+        List<String> ids = new ArrayList<>();
+        ids.add(self.nodeId());
+        for (Peer p : all) {
+            ids.add(p.info.nodeId());
+        }
+        ids.sort(null);
+        int me = ids.indexOf(self.nodeId());
+        int n = ids.size();
+        List<MemberInfo> out = new ArrayList<>(2);
+        for (int dir : new int[] {1, -1}) {
+            Peer fallback = null;
+            for (int step = 1; step < n; step++) {
+                Peer p = table.get(ids.get(Math.floorMod(me + dir * step, n)));
+                if (fallback == null) {
+                    fallback = p;
+                }
+                if (stateOf(p, now) != MemberState.DEAD) {
+                    fallback = p;
+                    break;
+                }
+            }
+            // With every other member dead, keep knocking on the nearest one's door.
+            if (fallback != null && !out.contains(fallback.info)) {
+                out.add(fallback.info);
+            }
+        }
+        return out;
+    }
+
+    /** How many peers this node heartbeats on each tick (for the topology benchmark). */
+    public synchronized int heartbeatFanOut() {
+        return gossipTargets(nanoTime.getAsLong()).size();
+    }
+
+    private MemberState stateOf(Peer p, long now) {
+        long silent = now - p.heardNanos;
+        if (silent >= deadAfterNanos()) {
+            return MemberState.DEAD;
+        }
+        return silent >= timing.suspectAfter().toNanos() ? MemberState.SUSPECT : MemberState.ALIVE;
+    }
+
+    /**
+     * In a ring, a counter reaches a far member only after travelling half the ring, one tick per
+     * hop: silence is judged with that delay added, or a ring of many nodes would call itself dead.
+     */
+    private long deadAfterNanos() {
+        long base = timing.deadAfter().toNanos();
+        if (settings.topology() == Topology.RING) {
+            base += timing.interval().toNanos() * ((table.size() + 2) / 2);
+        }
+        return base;
+    }
+
+    private Map<String, MemberState> states(long now) {
+        Map<String, MemberState> out = new HashMap<>();
+        for (Peer p : table.values()) {
+            MemberState s = stateOf(p, now);
+            out.put(p.info.nodeId(), s == MemberState.DEAD ? MemberState.DEAD : MemberState.ALIVE);
+        }
+        return out;
+    }
+
+    /** Rebuilds the ring and persists the member list; called under the monitor. */
+    private void membersChanged() {
+        List<MemberInfo> all = new ArrayList<>();
+        all.add(self);
+        for (Peer p : table.values()) {
+            all.add(p.info);
+        }
+        ring = new HashRing(all, settings.vnodes());
+        StringBuilder b = new StringBuilder();
+        for (MemberInfo m : all) {
+            b.append(m.nodeId()).append(' ').append(m.host()).append(' ').append(m.port()).append(' ')
+                    .append(m.generation()).append('\n');
+        }
+        try {
+            Path tmp = dataDir.resolve(MEMBERS_FILE + ".tmp");
+            Files.writeString(tmp, b.toString(), StandardCharsets.UTF_8);
+            Files.move(tmp, dataDir.resolve(MEMBERS_FILE), StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            LOG.warn("cannot save the member list: {}", e.toString());
+        }
+    }
+
+    private void fireChanged() {
+        for (Runnable r : listeners) {
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                LOG.warn("membership listener failed: {}", e.toString());
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        if (timer != null) {
+            timer.shutdownNow();
+        }
+    }
+}

@@ -1,0 +1,327 @@
+package io.vortexfs.node.cluster;
+
+import io.netty.buffer.Unpooled;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.vortexfs.node.metadata.MetadataStore;
+import io.vortexfs.protocol.ErrorCode;
+import io.vortexfs.protocol.FsException;
+import io.vortexfs.protocol.MemberInfo;
+import io.vortexfs.protocol.Request;
+import io.vortexfs.protocol.Response;
+import io.vortexfs.protocol.Topology;
+import io.vortexfs.protocol.placement.Chains;
+import io.vortexfs.protocol.placement.Quorum;
+import io.vortexfs.protocol.rpc.HostPort;
+import io.vortexfs.protocol.rpc.Reply;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Replicates metadata partitions between their owners.
+ *
+ * <p>As coordinator: before it serves a partition for the first time since the membership last
+ * changed, a node takes it over — it asks the live members which version they hold (a majority of
+ * the owners must answer), fetches a snapshot from whoever is ahead, and starts a new epoch. Thereafter every change it logs is shipped
+ * to the other live owners, in parallel (all-to-all) or down a chain (ring), and acknowledged once
+ * the write quorum holds it.
+ *
+ * <p>As replica: changes of a partition are applied strictly in order on one thread. A replica that
+ * is behind (after a restart, or a change it missed) fetches the partition's snapshot from the
+ * coordinator, installs it, and then goes on; a change from an epoch it has moved past is refused,
+ * which fences off a former coordinator.
+ */
+public final class PartitionReplicator implements MetadataStore.Replication {
+    private static final Logger LOG = LoggerFactory.getLogger(PartitionReplicator.class);
+
+    private final Membership membership;
+    private final Peers peers;
+    private final MetadataStore store;
+    private final ExecutorService applier;
+    private final ExecutorService takeovers;
+    private final Duration timeout;
+    private final Set<Integer> confirmed = ConcurrentHashMap.newKeySet();
+    private final Map<Integer, Object> takeoverLocks = new ConcurrentHashMap<>();
+    /** Changes waiting, per partition, for a snapshot being fetched; touched only on the applier thread. */
+    private final Map<Integer, List<Waiting>> waiting = new HashMap<>();
+
+    private record Waiting(Request.Replicate request, byte[] change, CompletableFuture<Void> done) {
+    }
+
+    /**
+     * @param applier a single thread: replicated changes must be applied in the order they arrive
+     */
+    public PartitionReplicator(Membership membership, Peers peers, MetadataStore store, ExecutorService applier,
+            Duration timeout) {
+        this.membership = membership;
+        this.peers = peers;
+        this.store = store;
+        this.applier = applier;
+        this.timeout = timeout;
+        this.takeovers = Executors.newSingleThreadExecutor(new DefaultThreadFactory("vortex-takeover", true));
+        membership.onChange(this::membershipChanged);
+    }
+
+    /**
+     * The coordinator of a partition may have changed, or an owner come back: every partition this
+     * node now coordinates is taken over at once, in the background, which also brings a returning
+     * owner up to date (the new epoch reaches it, it finds itself behind, and fetches a snapshot).
+     */
+    private void membershipChanged() {
+        confirmed.clear();
+        try {
+            takeovers.execute(() -> {
+                for (int p = 0; p < membership.settings().partitions(); p++) {
+                    MemberInfo c = membership.coordinator(p);
+                    if (c != null && membership.isSelf(c)) {
+                        try {
+                            ensureCoordinator(p);
+                        } catch (FsException e) {
+                            LOG.info("cannot take over metadata partition {} yet: {}", p, e.getMessage());
+                        }
+                    }
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            // Shutting down.
+        }
+    }
+
+    public void close() {
+        takeovers.shutdownNow();
+    }
+
+    // ---- coordinator ----
+
+    /**
+     * Returns when this node may serve {@code partition}: it is the partition's first live owner and
+     * has taken it over. Throws NOT_COORDINATOR when another node coordinates it.
+     */
+    public void ensureCoordinator(int partition) throws FsException {
+        MemberInfo c = membership.coordinator(partition);
+        if (c == null) {
+            throw new FsException(ErrorCode.UNAVAILABLE, "no owner of metadata partition " + partition + " is alive");
+        }
+        if (!membership.isSelf(c)) {
+            throw new FsException(ErrorCode.NOT_COORDINATOR, "metadata partition " + partition + " is coordinated by "
+                    + c.address());
+        }
+        if (confirmed.contains(partition)) {
+            return;
+        }
+        synchronized (takeoverLocks.computeIfAbsent(partition, p -> new Object())) {
+            if (!confirmed.contains(partition)) {
+                takeOver(partition);
+                confirmed.add(partition);
+            }
+        }
+    }
+
+    private void takeOver(int partition) throws FsException {
+        long[] best = store.version(partition);
+        long maxEpoch = best[0];
+        MemberInfo ahead = null;
+        List<MemberInfo> owners = membership.partitionOwners(partition);
+        int answered = 1;
+        // Every live member is asked, not only the owners: when the ring changes, the latest state may
+        // still be on a node that owned the partition before (the founder, in a cluster that grew).
+        for (MemberInfo m : membership.members()) {
+            if (membership.isSelf(m) || !membership.isAlive(m.nodeId())) {
+                continue;
+            }
+            try (Reply r = peers.pool().get(Peers.address(m)).callSync(new Request.GetPartitionVersion(partition), null,
+                    timeout)) {
+                Response.PartitionVersion v = (Response.PartitionVersion) r.response();
+                if (owners.stream().anyMatch(o -> o.nodeId().equals(m.nodeId()))) {
+                    answered++;
+                }
+                maxEpoch = Math.max(maxEpoch, v.epoch());
+                if (newer(v.epoch(), v.seq(), best)) {
+                    best = new long[] {v.epoch(), v.seq()};
+                    ahead = m;
+                }
+            } catch (FsException e) {
+                LOG.info("owner {} did not say its version of partition {}: {}", m.address(), partition, e.getMessage());
+            }
+        }
+        // Every acknowledged change is on a majority of the owners; asking a majority finds it.
+        if (answered < owners.size() / 2 + 1) {
+            throw new FsException(ErrorCode.UNAVAILABLE, "only " + answered + " of " + owners.size()
+                    + " owners of metadata partition " + partition + " answered; a majority is needed to take it over");
+        }
+        if (ahead != null) {
+            store.installSnapshot(fetchSnapshot(Peers.address(ahead), partition));
+        }
+        store.beginEpoch(partition, maxEpoch + 1);
+        LOG.info("coordinating metadata partition {} from epoch {}", partition, maxEpoch + 1);
+    }
+
+    private static boolean newer(long epoch, long seq, long[] than) {
+        return epoch > than[0] || (epoch == than[0] && seq > than[1]);
+    }
+
+    private MetadataStore.Snapshot fetchSnapshot(HostPort from, int partition) throws FsException {
+        try (Reply r = peers.pool().get(from).callSync(new Request.GetPartitionSnapshot(partition), null, timeout)) {
+            Response.PartitionSnapshot s = (Response.PartitionSnapshot) r.response();
+            byte[] bytes = new byte[r.payload().readableBytes()];
+            r.payload().getBytes(r.payload().readerIndex(), bytes);
+            return new MetadataStore.Snapshot(partition, s.epoch(), s.seq(), bytes);
+        } catch (ClassCastException e) {
+            throw new FsException(ErrorCode.PROTOCOL, from + " did not answer with a snapshot");
+        }
+    }
+
+    /** Ships a change to the other live owners; runs under the store's monitor, so changes leave in order. */
+    @Override
+    public CompletableFuture<Void> ship(int partition, long epoch, long seq, byte[] change) {
+        List<MemberInfo> owners = membership.partitionOwners(partition);
+        List<HostPort> others = new ArrayList<>();
+        for (MemberInfo m : owners) {
+            if (!membership.isSelf(m) && membership.isAlive(m.nodeId())) {
+                others.add(Peers.address(m));
+            }
+        }
+        int required = Quorum.required(membership.settings().writeQuorum(), owners.size()) - 1;
+        String what = "metadata partition " + partition + " change " + epoch + "/" + seq;
+        if (others.isEmpty()) {
+            return required <= 0 ? CompletableFuture.completedFuture(null)
+                    : CompletableFuture.failedFuture(new FsException(ErrorCode.UNAVAILABLE, what
+                            + ": no other owner is alive to hold a copy"));
+        }
+        String self = membership.self().address();
+        List<CompletableFuture<Integer>> acks = new ArrayList<>();
+        if (membership.settings().topology() == Topology.RING) {
+            acks.add(Chains.along(others, c -> sendChain(c, r -> new Request.Replicate(partition, epoch, seq, self, r), change)));
+        } else {
+            for (HostPort o : others) {
+                acks.add(sendChain(List.of(o), r -> new Request.Replicate(partition, epoch, seq, self, r), change));
+            }
+        }
+        CompletableFuture<Void> done = Chains.quorum(acks, required, what);
+        done.whenComplete((v, e) -> {
+            if (e != null && Chains.unwrap(e).code() == ErrorCode.NOT_COORDINATOR) {
+                // A replica has seen a newer epoch: another node took over. Take over afresh before serving again.
+                confirmed.remove(partition);
+            }
+        });
+        return done;
+    }
+
+    /**
+     * Sends to the first of {@code chain}, asking it to forward along the rest. Used both by a
+     * coordinator and by a replica passing a change on. Completes with the copies the chain made.
+     */
+    CompletableFuture<Integer> sendChain(List<HostPort> chain, java.util.function.Function<List<String>, Request> request,
+            byte[] payload) {
+        List<String> rest = new ArrayList<>();
+        for (HostPort h : chain.subList(1, chain.size())) {
+            rest.add(h.toString());
+        }
+        return Chains.copies(peers.call(chain.get(0), request.apply(rest), Unpooled.wrappedBuffer(payload), timeout));
+    }
+
+    // ---- replica ----
+
+    /** A replicated change arrives; runs on the applier thread, in arrival order. */
+    public CompletableFuture<Integer> onReplicate(Request.Replicate r, byte[] change) {
+        CompletableFuture<Integer> downstream = r.forward().isEmpty() ? CompletableFuture.completedFuture(0)
+                : forward(r, change);
+        store.maybeCheckpoint();
+        CompletableFuture<Void> local = applyInOrder(r, change);
+        return local.handle((v, e) -> e).thenCombine(downstream.exceptionally(e -> 0), (localError, down) -> {
+            if (localError != null && down == 0) {
+                throw localError instanceof java.util.concurrent.CompletionException ce ? ce
+                        : new java.util.concurrent.CompletionException(localError);
+            }
+            return (localError == null ? 1 : 0) + down;
+        });
+    }
+
+    private CompletableFuture<Integer> forward(Request.Replicate r, byte[] change) {
+        List<HostPort> chain = new ArrayList<>();
+        for (String a : r.forward()) {
+            chain.add(HostPort.parse(a));
+        }
+        return Chains.along(chain, c -> sendChain(c,
+                rest -> new Request.Replicate(r.partition(), r.epoch(), r.seq(), r.coordinator(), rest), change));
+    }
+
+    private CompletableFuture<Void> applyInOrder(Request.Replicate r, byte[] change) {
+        List<Waiting> queue = waiting.get(r.partition());
+        if (queue != null) {
+            // A snapshot is on its way; this change is applied (or found included) after it.
+            Waiting w = new Waiting(r, change, new CompletableFuture<>());
+            queue.add(w);
+            return w.done();
+        }
+        try {
+            return awaitDurable(store.applyReplicated(r.partition(), r.epoch(), r.seq(), change));
+        } catch (FsException e) {
+            if (e.code() != ErrorCode.STALE) {
+                return CompletableFuture.failedFuture(e);
+            }
+        }
+        LOG.info("partition {} is behind its coordinator {}; fetching a snapshot", r.partition(), r.coordinator());
+        List<Waiting> q = new ArrayList<>();
+        Waiting first = new Waiting(r, change, new CompletableFuture<>());
+        q.add(first);
+        waiting.put(r.partition(), q);
+        HostPort from = HostPort.parse(r.coordinator());
+        CompletableFuture.supplyAsync(() -> {
+            try {
+                return fetchSnapshot(from, r.partition());
+            } catch (FsException e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        }, peers.blockingPool()).whenCompleteAsync((snap, err) -> installAndDrain(r.partition(), snap, err), applier);
+        return first.done();
+    }
+
+    private void installAndDrain(int partition, MetadataStore.Snapshot snap, Throwable err) {
+        List<Waiting> queue = waiting.remove(partition);
+        if (err == null) {
+            try {
+                store.installSnapshot(snap);
+            } catch (FsException e) {
+                err = e;
+            }
+        }
+        for (Waiting w : queue) {
+            if (err != null) {
+                w.done().completeExceptionally(err instanceof java.util.concurrent.CompletionException ce ? ce.getCause() : err);
+                continue;
+            }
+            try {
+                awaitDurable(store.applyReplicated(partition, w.request().epoch(), w.request().seq(), w.change()))
+                        .whenComplete((v, e) -> {
+                            if (e == null) {
+                                w.done().complete(null);
+                            } else {
+                                w.done().completeExceptionally(e);
+                            }
+                        });
+            } catch (FsException e) {
+                w.done().completeExceptionally(e);
+            }
+        }
+    }
+
+    private static CompletableFuture<Void> awaitDurable(CompletableFuture<Long> durable) {
+        return durable.thenApply(lsn -> null);
+    }
+
+    /** This node's version of a partition, for a peer taking it over. */
+    public Response.PartitionVersion version(int partition) {
+        long[] v = store.version(partition);
+        return new Response.PartitionVersion(partition, v[0], v[1]);
+    }
+}
