@@ -119,12 +119,15 @@ public final class Membership implements AutoCloseable {
         synchronized (this) {
             for (MemberInfo m : known) {
                 if (!m.nodeId().equals(self.nodeId())) {
-                    // Heard of, not heard from: it must prove it is alive before it counts as such.
-                    table.putIfAbsent(m.nodeId(), new Peer(m, -1, now - timing.deadAfter().toNanos()));
+                    // Presumed alive until silence proves otherwise: a node that has just started must
+                    // not believe it is alone, or it would coordinate what its peers hold newer.
+                    table.putIfAbsent(m.nodeId(), new Peer(m, -1, now));
                 }
             }
             membersChanged();
         }
+        // What depends on the members (who coordinates what) learns them now, not at the first change.
+        fireChanged();
         timer = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("vortex-membership", true));
         timer.scheduleWithFixedDelay(this::tick, 0, timing.interval().toMillis(), TimeUnit.MILLISECONDS);
     }
@@ -211,7 +214,7 @@ public final class Membership implements AutoCloseable {
                 }
                 Peer p = table.get(m.nodeId());
                 if (p == null) {
-                    table.put(m.nodeId(), new Peer(m, h.beat(), heardNow || h.beat() >= 0 ? now : now - timing.deadAfter().toNanos()));
+                    table.put(m.nodeId(), new Peer(m, h.beat(), now)); // presumed alive, as at start
                     changed = true;
                 } else if (m.generation() > p.info.generation()
                         || (m.generation() == p.info.generation() && h.beat() > p.beat)) {

@@ -47,7 +47,9 @@ public final class PartitionReplicator implements MetadataStore.Replication {
     private final Peers peers;
     private final MetadataStore store;
     private final ExecutorService applier;
-    private final ExecutorService takeovers;
+    private final java.util.concurrent.ScheduledExecutorService takeovers;
+    private static final Duration TAKEOVER_RETRY = Duration.ofSeconds(1);
+    private static final long EPOCH_SLOTS = 1024;
     private final Duration timeout;
     private final Set<Integer> confirmed = ConcurrentHashMap.newKeySet();
     private final Map<Integer, Object> takeoverLocks = new ConcurrentHashMap<>();
@@ -67,7 +69,7 @@ public final class PartitionReplicator implements MetadataStore.Replication {
         this.store = store;
         this.applier = applier;
         this.timeout = timeout;
-        this.takeovers = Executors.newSingleThreadExecutor(new DefaultThreadFactory("vortex-takeover", true));
+        this.takeovers = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("vortex-takeover", true));
         membership.onChange(this::membershipChanged);
     }
 
@@ -78,8 +80,14 @@ public final class PartitionReplicator implements MetadataStore.Replication {
      */
     private void membershipChanged() {
         confirmed.clear();
+        scheduleTakeovers(0);
+    }
+
+    /** Takes over, in the background, every partition this node coordinates; retries those that fail. */
+    private void scheduleTakeovers(long delayMs) {
         try {
-            takeovers.execute(() -> {
+            takeovers.schedule(() -> {
+                boolean retry = false;
                 for (int p = 0; p < membership.settings().partitions(); p++) {
                     MemberInfo c = membership.coordinator(p);
                     if (c != null && membership.isSelf(c)) {
@@ -87,10 +95,14 @@ public final class PartitionReplicator implements MetadataStore.Replication {
                             ensureCoordinator(p);
                         } catch (FsException e) {
                             LOG.info("cannot take over metadata partition {} yet: {}", p, e.getMessage());
+                            retry = true;
                         }
                     }
                 }
-            });
+                if (retry) {
+                    scheduleTakeovers(TAKEOVER_RETRY.toMillis());
+                }
+            }, delayMs, java.util.concurrent.TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.RejectedExecutionException closed) {
             // Shutting down.
         }
@@ -150,7 +162,10 @@ public final class PartitionReplicator implements MetadataStore.Replication {
                     ahead = m;
                 }
             } catch (FsException e) {
-                LOG.info("owner {} did not say its version of partition {}: {}", m.address(), partition, e.getMessage());
+                // A live member may hold the newest state (ownership moves as the ring changes): without
+                // its answer the take-over would be a guess.
+                throw new FsException(ErrorCode.UNAVAILABLE, "cannot take over metadata partition " + partition + ": "
+                        + m.address() + " did not say which version it holds (" + e.getMessage() + ")");
             }
         }
         // Every acknowledged change is on a majority of the owners; asking a majority finds it.
@@ -158,11 +173,29 @@ public final class PartitionReplicator implements MetadataStore.Replication {
             throw new FsException(ErrorCode.UNAVAILABLE, "only " + answered + " of " + owners.size()
                     + " owners of metadata partition " + partition + " answered; a majority is needed to take it over");
         }
+        if (best[0] == 0 && best[1] == 0) {
+            // A partition always begins with a logged change (the root's with the root): nobody alive
+            // holds it. Starting it empty would bury, under a newer epoch, what a member that is down holds.
+            throw new FsException(ErrorCode.UNAVAILABLE, "no live member holds metadata partition " + partition
+                    + "; waiting for one that does");
+        }
         if (ahead != null) {
             store.installSnapshot(fetchSnapshot(Peers.address(ahead), partition));
         }
-        store.beginEpoch(partition, maxEpoch + 1);
-        LOG.info("coordinating metadata partition {} from epoch {}", partition, maxEpoch + 1);
+        long epoch = nextEpoch(maxEpoch);
+        store.beginEpoch(partition, epoch);
+        LOG.info("coordinating metadata partition {} from epoch {}", partition, epoch);
+    }
+
+    /**
+     * The first epoch past {@code maxEpoch} that is this node's own: epochs are numbered in blocks of
+     * 1024 and each node takes the slot its id hashes to, so two nodes that take a partition over at
+     * the same moment (their views briefly disagreeing) start different epochs, and replicas, which
+     * accept one and refuse the other, fence one of them off.
+     */
+    private long nextEpoch(long maxEpoch) {
+        long slot = Math.floorMod(membership.self().nodeId().hashCode(), EPOCH_SLOTS);
+        return (maxEpoch / EPOCH_SLOTS + 1) * EPOCH_SLOTS + slot;
     }
 
     private static boolean newer(long epoch, long seq, long[] than) {

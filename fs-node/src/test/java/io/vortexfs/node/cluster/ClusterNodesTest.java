@@ -94,6 +94,13 @@ class ClusterNodesTest {
             start(i, topology, replicas, first);
         }
         awaitTrue(() -> nodes.stream().allMatch(n -> alive(n) == count), "every node sees " + count + " alive members");
+        // The coordinator takes the metadata over at once and brings every owner up to date; until then
+        // only the founder holds the root.
+        if (replicas >= count) {
+            awaitTrue(() -> nodes.stream().allMatch(n -> version(n)[0] > 0 && java.util.Arrays.equals(version(n),
+                    version(nodes.get(0)))), "every owner holds the metadata");
+
+        }
         return nodes;
     }
 
@@ -101,11 +108,17 @@ class ClusterNodesTest {
         return n.membership().members().stream().filter(m -> m.state() == MemberState.ALIVE).count();
     }
 
-    private static void awaitTrue(BooleanSupplier condition, String what) throws InterruptedException {
+    private void awaitTrue(BooleanSupplier condition, String what) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting until " + what);
+                StringBuilder versions = new StringBuilder();
+                for (Node n : nodes) {
+                    if (n != null) {
+                        versions.append(' ').append(n.port()).append('=').append(java.util.Arrays.toString(version(n)));
+                    }
+                }
+                throw new AssertionError("timed out waiting until " + what + "; partition versions:" + versions);
             }
             Thread.sleep(20);
         }
