@@ -255,6 +255,18 @@ public sealed interface Request extends Message {
     }
 
     /**
+     * A metadata request a node passes, with its payload, to the coordinator of the request's
+     * partition, so that any node can take any request. The coordinator serves it or refuses it; it
+     * never passes it on again, so a request makes at most one extra hop.
+     */
+    record Forwarded(Request request) implements Request {
+        public Forwarded {
+            require(request != null && !(request instanceof Forwarded) && routingInode(request) > 0,
+                    "only a metadata request may be forwarded");
+        }
+    }
+
+    /**
      * The inode a metadata request is about, whose partition decides where it goes: the parent
      * directory for requests that name an entry (lookup, create, link, remove, rename), otherwise the
      * inode itself. 0 for requests that are not about metadata.

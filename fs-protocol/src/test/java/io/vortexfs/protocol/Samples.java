@@ -69,7 +69,9 @@ public final class Samples {
                 new Request.GetPartitionVersion(7),
                 new Request.GetPartitionSnapshot(7),
                 new Request.HasChunks(List.of()),
-                new Request.HasChunks(List.of(chunkId("h1"), chunkId("h2"))));
+                new Request.HasChunks(List.of(chunkId("h1"), chunkId("h2"))),
+                new Request.Forwarded(new Request.GetAttr(5)),
+                new Request.Forwarded(new Request.CommitWrite(3, List.of(slot0, hole), 4096, 17)));
     }
 
     public static List<Response> responses() {

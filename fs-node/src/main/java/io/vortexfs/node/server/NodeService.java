@@ -13,6 +13,7 @@ import io.vortexfs.node.metadata.MetadataStore;
 import io.vortexfs.protocol.ChunkId;
 import io.vortexfs.protocol.ErrorCode;
 import io.vortexfs.protocol.FsException;
+import io.vortexfs.protocol.MemberInfo;
 import io.vortexfs.protocol.Request;
 import io.vortexfs.protocol.Response;
 import io.vortexfs.protocol.placement.Chains;
@@ -104,6 +105,16 @@ public final class NodeService implements AutoCloseable {
             payload.getBytes(payload.readerIndex(), change);
             return replicator.onReplicate(r, change).handle((copies, e) -> e == null
                     ? reply(new Response.Stored(copies)) : error(Chains.unwrap(e)));
+        } else if (request instanceof Request.Forwarded f) {
+            return CompletableFuture.completedFuture(dispatchNow(f.request(), payload));
+        }
+        long ino = Request.routingInode(request);
+        MemberInfo coordinator = ino > 0 ? membership.coordinator(metadata.partitionOf(ino)) : null;
+        if (coordinator != null && !membership.isSelf(coordinator)) {
+            // Any node takes any request: a metadata request goes on to its coordinator, one hop.
+            ByteBuf copy = payload.readableBytes() == 0 ? null : payload.retainedDuplicate();
+            return peers.call(Peers.address(coordinator), new Request.Forwarded(request), copy, config.peerTimeout())
+                    .handle((r, e) -> e == null ? r : error(Chains.unwrap(e)));
         }
         return CompletableFuture.completedFuture(dispatchNow(request, payload));
     }

@@ -226,14 +226,23 @@ class ClusterNodesTest {
             assertArrayEquals(version(c), version(n),
                     "every owner holds the change before it is acknowledged");
         }
-        // Another node refuses what it does not coordinate.
+        // Any node takes any request: one that does not coordinate the partition passes it on.
         Node other = nodes.stream().filter(n -> n != c).findFirst().orElseThrow();
-        FsException refused = assertThrows(FsException.class, () -> call(other, new Request.GetAttr(dir.ino()), null));
+        assertEquals(dir, ((Response.AttrReply) callOk(other, new Request.GetAttr(dir.ino()))).attr());
+        byte[] value = "v".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        call(other, new Request.SetXattr(dir.ino(), "user.k", 0), value).close();
+        try (Reply r = call(other, new Request.GetXattr(dir.ino(), "user.k"), null)) {
+            assertEquals(1, r.payload().readableBytes(), "payloads travel both ways through the extra hop");
+        }
+        // A coordinator refuses, rather than passes on, what was forwarded to it by mistake.
+        FsException refused = assertThrows(FsException.class,
+                () -> call(other, new Request.Forwarded(new Request.GetAttr(dir.ino())), null));
         assertEquals(ErrorCode.NOT_COORDINATOR, refused.code());
+        Attr acknowledged = ((Response.AttrReply) callOk(c, new Request.GetAttr(dir.ino()))).attr();
 
         Stopped stopped = stopAndAwaitDead(c);
         Node next = coordinator();
-        assertEquals(dir, ((Response.AttrReply) callOk(next, new Request.GetAttr(dir.ino()))).attr(),
+        assertEquals(acknowledged, ((Response.AttrReply) callOk(next, new Request.GetAttr(dir.ino()))).attr(),
                 "the next owner serves what the dead coordinator acknowledged");
         callOk(next, new Request.MakeNode(dir.ino(), "while-away", FileType.S_IFREG | 0644, 0, 0, null, 4096));
 

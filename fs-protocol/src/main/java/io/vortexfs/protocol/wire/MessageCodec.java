@@ -97,6 +97,7 @@ public final class MessageCodec {
         kryo.register(Request.GetPartitionVersion.class, 123);
         kryo.register(Request.GetPartitionSnapshot.class, 124);
         kryo.register(Request.HasChunks.class, 125);
+        kryo.register(Request.Forwarded.class, 126);
 
         kryo.register(Response.ClusterView.class, 200);
         kryo.register(Response.NodeStats.class, 201);

@@ -115,6 +115,7 @@ class MessageCodecTest {
         expected.put(Request.GetPartitionVersion.class, 123);
         expected.put(Request.GetPartitionSnapshot.class, 124);
         expected.put(Request.HasChunks.class, 125);
+        expected.put(Request.Forwarded.class, 126);
         expected.put(Response.ClusterView.class, 200);
         expected.put(Response.NodeStats.class, 201);
         expected.put(Response.Ok.class, 202);
