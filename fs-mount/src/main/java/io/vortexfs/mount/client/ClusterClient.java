@@ -414,7 +414,8 @@ public final class ClusterClient implements AutoCloseable {
     /**
      * Sends a request about an inode to the coordinator of its partition. When the node says another
      * coordinates it, or cannot be reached before the request left, the view is refreshed and the
-     * request tried again, until the deadline; a request that may have run is never sent twice.
+     * request tried again, until the deadline; a request that may have run is sent again only when
+     * running it twice does no harm.
      */
     private Reply callInodeReply(long ino, Request request, byte[] payload) throws FsException {
         long deadline = System.nanoTime() + config.requestTimeout().toNanos();
@@ -444,7 +445,7 @@ public final class ClusterClient implements AutoCloseable {
                     boolean unsent = e.code() == ErrorCode.NOT_COORDINATOR
                             || (e.code() == ErrorCode.UNAVAILABLE && e.getMessage().contains("node is starting"));
                     boolean retry = e.code() == ErrorCode.NOT_COORDINATOR
-                            || (anotherMayTakeOver && (unsent || (readOnly(request) && Quorum.unreachable(e))));
+                            || (anotherMayTakeOver && (unsent || (repeatable(request) && Quorum.unreachable(e))));
                     if (!retry) {
                         throw e;
                     }
@@ -465,9 +466,17 @@ public final class ClusterClient implements AutoCloseable {
         }
     }
 
-    private static boolean readOnly(Request r) {
+    /**
+     * Requests that may be sent again when the node died before answering, whether or not they ran:
+     * reads, and changes that set absolute values (a commit of chunk slots, attributes, an xattr
+     * without CREATE or REPLACE), so that a coordinator's death during an fsync is a delay, not EIO.
+     * Creating, removing and renaming names are not: run twice they fail the second time.
+     */
+    private static boolean repeatable(Request r) {
         return r instanceof Request.GetAttr || r instanceof Request.Lookup || r instanceof Request.ReadDir
-                || r instanceof Request.GetLayout || r instanceof Request.GetXattr || r instanceof Request.ListXattr;
+                || r instanceof Request.GetLayout || r instanceof Request.GetXattr || r instanceof Request.ListXattr
+                || r instanceof Request.CommitWrite || r instanceof Request.SetAttr
+                || (r instanceof Request.SetXattr x && x.flags() == 0);
     }
 
     private Reply call(MemberInfo member, Request request, ByteBuf payload) throws FsException {

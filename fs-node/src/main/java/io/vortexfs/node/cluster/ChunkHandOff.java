@@ -85,11 +85,15 @@ public final class ChunkHandOff implements AutoCloseable {
         }
     }
 
+    /**
+     * The live peers, each with its generation: a member restarted faster than the others could call
+     * it dead arrives as a new generation, and it too may have missed chunks.
+     */
     private Set<String> aliveOthers() {
         Set<String> out = new HashSet<>();
         for (MemberInfo m : membership.members()) {
             if (!membership.isSelf(m) && membership.isAlive(m.nodeId())) {
-                out.add(m.nodeId());
+                out.add(m.nodeId() + "#" + m.generation());
             }
         }
         return out;
