@@ -31,10 +31,7 @@ class ClusterCrashLoopTest extends MountedNodeTest {
         Files.createFile(manifest);
         Random rnd = new Random(20261123);
         for (int round = 0; round < 10; round++) {
-            String writer = "for i in $(seq 1 12); do n=r" + round + "f$i; "
-                    + "head -c $(( (RANDOM * 32768 + RANDOM) % 9437184 + 1024 )) /dev/urandom > '" + local + "'/$n && "
-                    + "dd if='" + local + "'/$n of='" + mp + "'/$n bs=128k conv=fsync status=none && "
-                    + "echo $n >> '" + manifest + "' || exit 1; done";
+            String writer = CrashLoopTest.fsyncingWriter("r" + round + "f", 12, local, mp, manifest, 1);
             Process w = new ProcessBuilder("bash", "-c", writer).redirectErrorStream(true)
                     .redirectOutput(tmp.resolve("writer-" + round + ".log").toFile()).start();
             Thread.sleep(300 + rnd.nextInt(1500));

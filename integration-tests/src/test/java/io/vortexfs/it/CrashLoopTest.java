@@ -25,6 +25,19 @@ class CrashLoopTest extends MountedNodeTest {
         return new String[] {"--timeout", "5s"};
     }
 
+    /**
+     * A shell loop that writes {@code count} random files (1 KiB to 9 MiB: several chunks, partial
+     * chunks, one-chunk files) to the mount with {@code dd conv=fsync}, and lists each whose fsync
+     * returned in {@code manifest}. On the first failure it exits with {@code exitOnFailure}.
+     */
+    static String fsyncingWriter(String prefix, int count, Path local, Path mp, Path manifest, int exitOnFailure) {
+        return "for i in $(seq 1 " + count + "); do n=" + prefix + "$i; "
+                + "head -c $(( (RANDOM * 32768 + RANDOM) % 9437184 + 1024 )) /dev/urandom > '" + local + "'/$n "
+                + "|| exit " + exitOnFailure + "; "
+                + "dd if='" + local + "'/$n of='" + mp + "'/$n bs=128k conv=fsync status=none || exit " + exitOnFailure + "; "
+                + "echo $n >> '" + manifest + "'; done";
+    }
+
     @Test
     void everyFsyncedFileSurvivesTwentyKillsOfTheNode() throws Exception {
         TestCluster.Node node = cluster.node(0);
@@ -35,11 +48,7 @@ class CrashLoopTest extends MountedNodeTest {
         int verified = 0;
 
         for (int round = 0; round < 20; round++) {
-            // Files of 1 KiB to 9 MiB: several chunks, partial chunks, one-chunk files.
-            String writer = "for i in $(seq 1 1000); do n=r" + round + "f$i; "
-                    + "head -c $(( (RANDOM * 32768 + RANDOM) % 9437184 + 1024 )) /dev/urandom > '" + local + "'/$n || exit 0; "
-                    + "dd if='" + local + "'/$n of='" + mp + "'/$n bs=128k conv=fsync status=none 2>/dev/null || exit 0; "
-                    + "echo $n >> '" + manifest + "'; done";
+            String writer = fsyncingWriter("r" + round + "f", 1000, local, mp, manifest, 0);
             Process w = new ProcessBuilder("bash", "-c", writer).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             Thread.sleep(300 + rnd.nextInt(1500));
