@@ -23,7 +23,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,7 +49,6 @@ public final class ChunkHandOff implements AutoCloseable {
     private final Duration period;
     private final ScheduledExecutorService runner;
     private final AtomicBoolean queued = new AtomicBoolean();
-    private final AtomicLong handedOff = new AtomicLong();
     private Set<String> lastAlive = Set.of(); // guarded by this
 
     public ChunkHandOff(Membership membership, ChunkStore chunks, Peers peers, Duration timeout, Duration period) {
@@ -66,11 +64,6 @@ public final class ChunkHandOff implements AutoCloseable {
         lastAlive = aliveOthers();
         membership.onChange(this::membershipChanged);
         runner.scheduleWithFixedDelay(this::requestPass, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
-    }
-
-    /** Chunks this node has sent to peers that lacked them, since it started. */
-    public long handedOff() {
-        return handedOff.get();
     }
 
     private void membershipChanged() {
@@ -100,7 +93,7 @@ public final class ChunkHandOff implements AutoCloseable {
     }
 
     /** Queues a pass unless one is already waiting to run. */
-    public void requestPass() {
+    private void requestPass() {
         if (queued.compareAndSet(false, true)) {
             try {
                 runner.schedule(this::pass, SETTLE.toMillis(), TimeUnit.MILLISECONDS);
@@ -167,7 +160,6 @@ public final class ChunkHandOff implements AutoCloseable {
             int length = data.readableBytes();
             try (Reply r = peers.pool().get(Peers.address(owner)).callSync(new Request.PutChunk(id, length), data, timeout)) {
                 sent++;
-                handedOff.incrementAndGet();
             } catch (FsException e) {
                 LOG.debug("cannot hand chunk {} to {}: {}", id, owner.address(), e.toString());
                 return sent;

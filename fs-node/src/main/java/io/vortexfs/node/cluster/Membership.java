@@ -76,6 +76,8 @@ public final class Membership implements AutoCloseable {
     private final LongSupplier nanoTime;
     private final Map<String, Peer> table = new HashMap<>(); // guarded by this; never holds self
     private long selfBeat;
+    /** Liveness as last announced to the listeners; null until the first look. */
+    private Map<String, MemberState> lastStates;
     private volatile HashRing ring;
     private volatile List<Runnable> listeners = List.of();
     private ScheduledExecutorService timer;
@@ -206,7 +208,6 @@ public final class Membership implements AutoCloseable {
         long now = nanoTime.getAsLong();
         boolean changed = false;
         synchronized (this) {
-            Map<String, MemberState> before = states(now);
             for (Heartbeat h : news) {
                 MemberInfo m = h.member();
                 if (m.nodeId().equals(self.nodeId())) {
@@ -231,11 +232,22 @@ public final class Membership implements AutoCloseable {
             if (changed) {
                 membersChanged();
             }
-            changed |= !before.equals(states(now));
+            changed |= livenessChanged(now);
         }
         if (changed) {
             fireChanged();
         }
+    }
+
+    /**
+     * True when some member has become dead or alive since this was last asked. Merges and ticks
+     * both ask, so a change is announced once, by whichever sees it first. Called under the monitor.
+     */
+    private boolean livenessChanged(long now) {
+        Map<String, MemberState> states = states(now);
+        boolean changed = lastStates != null && !lastStates.equals(states);
+        lastStates = states;
+        return changed;
     }
 
     // ---- what the rest of the node asks ----
@@ -301,9 +313,7 @@ public final class Membership implements AutoCloseable {
             boolean livenessChanged;
             synchronized (this) {
                 long now = nanoTime.getAsLong();
-                Map<String, MemberState> before = lastStates;
-                lastStates = states(now);
-                livenessChanged = before != null && !before.equals(lastStates);
+                livenessChanged = livenessChanged(now);
                 selfBeat++;
                 table = new ArrayList<>();
                 table.add(new Heartbeat(self, selfBeat));
@@ -323,8 +333,6 @@ public final class Membership implements AutoCloseable {
             LOG.warn("heartbeat failed: {}", e.toString());
         }
     }
-
-    private Map<String, MemberState> lastStates;
 
     /** All other members in all-to-all; in a ring, the nearest live member on either side. */
     private List<MemberInfo> gossipTargets(long now) {
@@ -365,7 +373,7 @@ public final class Membership implements AutoCloseable {
         return out;
     }
 
-    /** How many peers this node heartbeats on each tick (for the topology benchmark). */
+    /** How many peers this node heartbeats on each tick. */
     public synchronized int heartbeatFanOut() {
         return gossipTargets(nanoTime.getAsLong()).size();
     }

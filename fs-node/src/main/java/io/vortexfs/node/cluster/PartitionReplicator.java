@@ -297,7 +297,7 @@ public final class PartitionReplicator implements MetadataStore.Replication {
             return w.done();
         }
         try {
-            return awaitDurable(store.applyReplicated(r.partition(), r.epoch(), r.seq(), change));
+            return onceDurable(store.applyReplicated(r.partition(), r.epoch(), r.seq(), change));
         } catch (FsException e) {
             if (e.code() != ErrorCode.STALE) {
                 return CompletableFuture.failedFuture(e);
@@ -334,7 +334,7 @@ public final class PartitionReplicator implements MetadataStore.Replication {
                 continue;
             }
             try {
-                awaitDurable(store.applyReplicated(partition, w.request().epoch(), w.request().seq(), w.change()))
+                onceDurable(store.applyReplicated(partition, w.request().epoch(), w.request().seq(), w.change()))
                         .whenComplete((v, e) -> {
                             if (e == null) {
                                 w.done().complete(null);
@@ -348,7 +348,7 @@ public final class PartitionReplicator implements MetadataStore.Replication {
         }
     }
 
-    private static CompletableFuture<Void> awaitDurable(CompletableFuture<Long> durable) {
+    private static CompletableFuture<Void> onceDurable(CompletableFuture<Long> durable) {
         return durable.thenApply(lsn -> null);
     }
 

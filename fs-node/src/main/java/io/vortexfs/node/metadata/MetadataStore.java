@@ -444,17 +444,6 @@ public final class MetadataStore implements AutoCloseable {
         }
     }
 
-    /** Waits for a replicated change to be durable, then checkpoints when due. */
-    public void awaitDurable(CompletableFuture<Long> durable) throws FsException {
-        try {
-            WriteAheadLog.await(durable, walTimeout);
-        } catch (IOException e) {
-            failed = true;
-            throw new FsException(ErrorCode.IO, "metadata change not durable: " + e.getMessage(), e);
-        }
-        maybeCheckpoint();
-    }
-
     private void replay(WriteAheadLog.Record record) {
         Change c = Change.decode(record.payload());
         try {
