@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -51,7 +50,10 @@ public final class PartitionReplicator implements MetadataStore.Replication {
     private static final Duration TAKEOVER_RETRY = Duration.ofSeconds(1);
     private static final long EPOCH_SLOTS = 1024;
     private final Duration timeout;
-    private final Set<Integer> confirmed = ConcurrentHashMap.newKeySet();
+    /** Bumped on every membership change; a take-over holds only for the view it was made under. */
+    private final java.util.concurrent.atomic.AtomicLong view = new java.util.concurrent.atomic.AtomicLong();
+    /** Per partition, the view under which this node last took it over. */
+    private final Map<Integer, Long> confirmed = new ConcurrentHashMap<>();
     private final Map<Integer, Object> takeoverLocks = new ConcurrentHashMap<>();
     /** Changes waiting, per partition, for a snapshot being fetched; touched only on the applier thread. */
     private final Map<Integer, List<Waiting>> waiting = new HashMap<>();
@@ -79,7 +81,7 @@ public final class PartitionReplicator implements MetadataStore.Replication {
      * owner up to date (the new epoch reaches it, it finds itself behind, and fetches a snapshot).
      */
     private void membershipChanged() {
-        confirmed.clear();
+        view.incrementAndGet();
         scheduleTakeovers(0);
     }
 
@@ -95,6 +97,9 @@ public final class PartitionReplicator implements MetadataStore.Replication {
                             ensureCoordinator(p);
                         } catch (FsException e) {
                             LOG.info("cannot take over metadata partition {} yet: {}", p, e.getMessage());
+                            retry = true;
+                        } catch (RuntimeException e) {
+                            LOG.warn("taking over metadata partition {} failed", p, e);
                             retry = true;
                         }
                     }
@@ -127,15 +132,23 @@ public final class PartitionReplicator implements MetadataStore.Replication {
             throw new FsException(ErrorCode.NOT_COORDINATOR, "metadata partition " + partition + " is coordinated by "
                     + c.address());
         }
-        if (confirmed.contains(partition)) {
+        if (isConfirmed(partition)) {
             return;
         }
         synchronized (takeoverLocks.computeIfAbsent(partition, p -> new Object())) {
-            if (!confirmed.contains(partition)) {
+            if (!isConfirmed(partition)) {
+                // Read before asking the members: a change that lands during the take-over (a member
+                // arriving) leaves it unconfirmed, so the next call takes over again and reaches the newcomer.
+                long under = view.get();
                 takeOver(partition);
-                confirmed.add(partition);
+                confirmed.put(partition, under);
             }
         }
+    }
+
+    private boolean isConfirmed(int partition) {
+        Long under = confirmed.get(partition);
+        return under != null && under == view.get();
     }
 
     private void takeOver(int partition) throws FsException {
