@@ -149,11 +149,11 @@ public final class NodeServer implements AutoCloseable {
         workers.shutdown();
         try {
             if (!workers.awaitTermination(5, TimeUnit.SECONDS)) {
-                workers.shutdownNow();
+                RequestHandler.dropped(workers.shutdownNow());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            workers.shutdownNow();
+            RequestHandler.dropped(workers.shutdownNow());
         }
     }
 }

@@ -9,6 +9,7 @@ import io.vortexfs.protocol.rpc.ConnectionErrors;
 import io.vortexfs.protocol.rpc.Reply;
 import io.vortexfs.protocol.wire.CorruptFrameException;
 import io.vortexfs.protocol.wire.Envelope;
+import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
@@ -52,29 +53,50 @@ final class RequestHandler extends SimpleChannelInboundHandler<Envelope> {
         inFlight++;
         updateReading(ctx);
         try {
-            s.executorFor(request, workers).execute(() -> {
-                java.util.concurrent.CompletableFuture<Reply> reply;
-                try {
-                    reply = s.handle(request, envelope.payload());
-                } catch (RuntimeException | Error e) {
-                    reply = java.util.concurrent.CompletableFuture.failedFuture(e);
-                } finally {
-                    envelope.release();
-                }
-                reply.whenComplete((r, e) -> {
-                    if (e != null) {
-                        // Even an Error (out of direct memory, say) gets a reply and frees the request's slot.
-                        LOG.error("request {} failed unexpectedly", request, e);
-                        r = new Reply(new Response.Error(ErrorCode.IO, "internal error: " + e),
-                                io.netty.buffer.Unpooled.EMPTY_BUFFER);
+            s.executorFor(request, workers).execute(new Job(envelope) {
+                @Override
+                public void run() {
+                    java.util.concurrent.CompletableFuture<Reply> reply;
+                    try {
+                        reply = s.handle(request, envelope.payload());
+                    } catch (RuntimeException | Error e) {
+                        reply = java.util.concurrent.CompletableFuture.failedFuture(e);
+                    } finally {
+                        envelope.release();
                     }
-                    respond(ctx, envelope.requestId(), r);
-                });
+                    reply.whenComplete((r, e) -> {
+                        if (e != null) {
+                            // Even an Error (out of direct memory, say) gets a reply and frees the request's slot.
+                            LOG.error("request {} failed unexpectedly", request, e);
+                            r = new Reply(new Response.Error(ErrorCode.IO, "internal error: " + e),
+                                    io.netty.buffer.Unpooled.EMPTY_BUFFER);
+                        }
+                        respond(ctx, envelope.requestId(), r);
+                    });
+                }
             });
         } catch (RejectedExecutionException e) {
             envelope.release();
             respond(ctx, envelope.requestId(), new Reply(new Response.Error(ErrorCode.BUSY, "node is overloaded"),
                     io.netty.buffer.Unpooled.EMPTY_BUFFER));
+        }
+    }
+
+    /** A request waiting for a thread; holds its envelope until it runs, or is dropped at shutdown. */
+    private abstract static class Job implements Runnable {
+        final Envelope envelope;
+
+        Job(Envelope envelope) {
+            this.envelope = envelope;
+        }
+    }
+
+    /** Releases the requests of jobs an executor dropped when it was shut down before running them. */
+    static void dropped(List<Runnable> jobs) {
+        for (Runnable r : jobs) {
+            if (r instanceof Job j) {
+                j.envelope.release();
+            }
         }
     }
 
