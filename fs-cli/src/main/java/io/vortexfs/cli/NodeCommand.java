@@ -2,6 +2,7 @@ package io.vortexfs.cli;
 
 import io.vortexfs.node.Node;
 import io.vortexfs.node.NodeConfig;
+import io.vortexfs.node.cluster.ClusterSettings;
 import java.io.IOException;
 import io.vortexfs.protocol.Topology;
 import io.vortexfs.protocol.rpc.HostPort;
@@ -52,6 +53,11 @@ final class NodeCommand implements Runnable {
             description = "Copies a write needs before it is acknowledged (default: every live owner, never fewer than a majority).")
     int writeQuorum;
 
+    @Option(names = "--partitions", paramLabel = "P",
+            description = "Metadata partitions, the units in which the namespace is spread over the members. "
+                    + "Fixed when the cluster is founded (default 32).")
+    int partitions;
+
     @Option(names = "--salvage-wal", description = "Start even if the write-ahead log is damaged before its end, dropping the damaged part.")
     boolean salvageWal;
 
@@ -69,6 +75,9 @@ final class NodeCommand implements Runnable {
         if (replicas < 0 || vnodes < 0 || writeQuorum < 0) {
             throw new UserError("--replicas, --vnodes and --write-quorum must not be negative");
         }
+        if (partitions < 0 || partitions > ClusterSettings.MAX_PARTITIONS) {
+            throw new UserError("--partitions must be between 1 and " + ClusterSettings.MAX_PARTITIONS + ": " + partitions);
+        }
         if (writeQuorum > 0 && replicas > 0 && writeQuorum > replicas) {
             throw new UserError("--write-quorum " + writeQuorum + " is more than --replicas " + replicas);
         }
@@ -82,7 +91,7 @@ final class NodeCommand implements Runnable {
         NodeConfig.Cluster d = NodeConfig.Cluster.DEFAULT;
         NodeConfig config = new NodeConfig(base.dataDir(), host, port, workers, base.queueDepth(),
                 base.maxInFlightPerConnection(), base.stalledFrameTimeout(), salvageWal,
-                new NodeConfig.Cluster(join, t, replicas, vnodes, writeQuorum, d.timing(), d.peerTimeout()));
+                new NodeConfig.Cluster(join, t, replicas, vnodes, writeQuorum, partitions, d.timing(), d.peerTimeout()));
         Node node;
         try {
             node = Node.start(config);

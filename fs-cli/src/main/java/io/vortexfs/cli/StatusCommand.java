@@ -34,8 +34,10 @@ final class StatusCommand implements Runnable {
                         .append(",\"partitions\":").append(view.partitions()).append(",\"members\":[");
             } else {
                 long alive = view.members().stream().filter(m -> m.state() == MemberState.ALIVE).count();
-                out.append(String.format(Locale.ROOT, "cluster %s  topology %s  replicas %d  vnodes %d  members %d (%d alive)%n",
-                        view.clusterId(), view.topology(), view.replicas(), view.vnodes(), view.members().size(), alive));
+                out.append(String.format(Locale.ROOT,
+                        "cluster %s  topology %s  replicas %d  vnodes %d  partitions %d  members %d (%d alive)%n",
+                        view.clusterId(), view.topology(), view.replicas(), view.vnodes(), view.partitions(),
+                        view.members().size(), alive));
                 out.append(String.format(Locale.ROOT, "%-38s %-22s %-8s %10s %12s %10s%n", "NODE", "ADDRESS", "STATE",
                         "CHUNKS", "BYTES", "META KEYS"));
             }

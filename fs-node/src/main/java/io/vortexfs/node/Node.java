@@ -141,6 +141,7 @@ public final class Node implements AutoCloseable {
             Response.ClusterView v = Membership.join(want.join(), join, parts.peers, want.peerTimeout());
             settings = new ClusterSettings(v.clusterId(), Topology.parse(v.topology()), v.replicas(), v.vnodes(),
                     v.writeQuorum(), v.partitions());
+            check(want, settings);
             known = v.members();
         } else if (stored != null) {
             settings = stored;
@@ -152,7 +153,8 @@ public final class Node implements AutoCloseable {
                     want.topology() == null ? Topology.ALL_TO_ALL : want.topology(),
                     want.replicas() == 0 ? ClusterSettings.DEFAULT_REPLICAS : want.replicas(),
                     want.vnodes() == 0 ? HashRing.DEFAULT_VNODES : want.vnodes(), want.writeQuorum(),
-                    ClusterSettings.PARTITIONS);
+                    // A data directory from before clusters numbered its inodes for one partition.
+                    legacy != null ? 1 : want.partitions() == 0 ? ClusterSettings.DEFAULT_PARTITIONS : want.partitions());
             known = List.of();
             founding = true;
         }
@@ -187,6 +189,10 @@ public final class Node implements AutoCloseable {
         }
         if (want.vnodes() != 0 && want.vnodes() != stored.vnodes()) {
             throw new IOException("this node belongs to a cluster with --vnodes " + stored.vnodes() + ", not " + want.vnodes());
+        }
+        if (want.partitions() != 0 && want.partitions() != stored.partitions()) {
+            throw new IOException("this node belongs to a cluster with --partitions " + stored.partitions() + ", not "
+                    + want.partitions());
         }
     }
 

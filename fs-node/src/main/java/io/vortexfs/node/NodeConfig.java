@@ -39,14 +39,14 @@ public record NodeConfig(Path dataDir, String host, int port, int workers, int q
      * @param peerTimeout deadline of a call to another node
      */
     public record Cluster(List<HostPort> join, Topology topology, int replicas, int vnodes, int writeQuorum,
-            Membership.Timing timing, Duration peerTimeout) {
-        public static final Cluster DEFAULT = new Cluster(List.of(), null, 0, 0, 0, Membership.Timing.DEFAULT,
+            int partitions, Membership.Timing timing, Duration peerTimeout) {
+        public static final Cluster DEFAULT = new Cluster(List.of(), null, 0, 0, 0, 0, Membership.Timing.DEFAULT,
                 Duration.ofSeconds(10));
 
         public Cluster {
             join = List.copyOf(join);
-            if (replicas < 0 || vnodes < 0 || writeQuorum < 0) {
-                throw new IllegalArgumentException("replicas, vnodes and write quorum must not be negative");
+            if (replicas < 0 || vnodes < 0 || writeQuorum < 0 || partitions < 0) {
+                throw new IllegalArgumentException("replicas, vnodes, write quorum and partitions must not be negative");
             }
         }
     }

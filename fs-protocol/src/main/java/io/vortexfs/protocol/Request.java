@@ -227,10 +227,20 @@ public sealed interface Request extends Message {
         }
     }
 
-    /** Asks which state of a metadata partition a node holds. */
-    record GetPartitionVersion(int partition) implements Request {
+    /**
+     * Asks which state of a metadata partition a node holds. With {@code promise} above 0 the asker
+     * is taking the partition over with that epoch, and the node promises to accept no change of an
+     * older epoch from then on (unless it has promised a newer one already, which its answer shows):
+     * the former coordinator can get nothing acknowledged after its state was read.
+     */
+    record GetPartitionVersion(int partition, long promise) implements Request {
         public GetPartitionVersion {
             require(partition >= 0, "partition < 0");
+            require(promise >= 0, "promise < 0");
+        }
+
+        public GetPartitionVersion(int partition) {
+            this(partition, 0);
         }
     }
 
@@ -251,6 +261,85 @@ public sealed interface Request extends Message {
         public HasChunks {
             ids = Lists.checked(ids, ChunkId.class);
             require(ids.size() <= MAX_IDS, "too many chunk ids: " + ids.size());
+        }
+    }
+
+    /**
+     * One step of a namespace operation that spans metadata partitions, sent by the node running the
+     * operation to the coordinator of {@code partition}, which logs and replicates it like any other
+     * change. Every step is idempotent, so an operation interrupted by a crash is finished by running
+     * its steps again: a link count change is remembered under {@code (intent, index)}, the others
+     * find their work already done. What the fields mean depends on {@code op}:
+     * <ul>
+     *   <li>{@link #BEGIN}: the operation's plan (its steps, encoded) follows as payload; it is kept in
+     *       the partition until {@link #END}, so that whoever coordinates the partition next finishes it.</li>
+     *   <li>{@link #MAKE_DIR}: creates directory {@code ino} in {@code parent} with {@code mode},
+     *       {@code uid} and {@code gid}; already there counts as done.</li>
+     *   <li>{@link #DROP_DIR}: removes the empty directory {@code ino}; already gone counts as done.</li>
+     *   <li>{@link #ADD_LINKS}: adds {@code delta} to the link count of non-directory {@code ino}; the
+     *       last link gone frees it.</li>
+     *   <li>{@link #SET_PARENT}: records that {@code ino} now lives in {@code parent} (ctime, and the
+     *       parent of a directory).</li>
+     *   <li>{@link #PUT_ENTRY}: points {@code parent}/{@code name} at {@code ino}, if it points at
+     *       {@code expect} (0: absent), and adds {@code delta} to the directory's link count.</li>
+     *   <li>{@link #REMOVE_ENTRY}: removes {@code parent}/{@code name} if it points at {@code ino}, and
+     *       adds {@code delta} to the directory's link count.</li>
+     * </ul>
+     */
+    record PartitionStep(int partition, long intent, int index, int op, long ino, long parent, String name,
+            long expect, int delta, int mode, int uid, int gid, long nowNs) implements Request {
+        public static final int BEGIN = 1;
+        public static final int END = 2;
+        public static final int MAKE_DIR = 3;
+        public static final int DROP_DIR = 4;
+        public static final int ADD_LINKS = 5;
+        public static final int SET_PARENT = 6;
+        public static final int PUT_ENTRY = 7;
+        public static final int REMOVE_ENTRY = 8;
+
+        public PartitionStep {
+            require(partition >= 0, "partition < 0");
+            require(op >= BEGIN && op <= REMOVE_ENTRY, "unknown step " + op);
+            require(name != null, "name == null");
+        }
+
+        /** A step of the operation {@code intent} that needs only an inode. */
+        public static PartitionStep of(int partition, long intent, int index, int op, long ino, long nowNs) {
+            return new PartitionStep(partition, intent, index, op, ino, 0, "", 0, 0, 0, 0, 0, nowNs);
+        }
+
+        /** A step on the entry {@code parent}/{@code name}. */
+        public static PartitionStep entry(int partition, long intent, int index, int op, long parent, String name, long ino,
+                long expect, int delta, long nowNs) {
+            return new PartitionStep(partition, intent, index, op, ino, parent, name, expect, delta, 0, 0, 0, nowNs);
+        }
+    }
+
+    /**
+     * The attributes of several inodes of one partition, asked of its coordinator by a node that
+     * lists or looks up a directory whose entries name them; answered with {@link Response.Attrs},
+     * which leaves out inodes that do not exist.
+     */
+    record GetAttrs(int partition, List<Long> inos) implements Request {
+        public static final int MAX_INOS = 4096;
+
+        public GetAttrs {
+            require(partition >= 0, "partition < 0");
+            inos = Lists.checked(inos, Long.class);
+            require(inos.size() <= MAX_INOS, "too many inodes: " + inos.size());
+        }
+    }
+
+    /**
+     * Which inode {@code parent}/{@code name} names, asked of the coordinator of the directory's
+     * partition by a node running an operation that spans partitions; answered with
+     * {@link Response.Entry}, 0 when there is no such entry.
+     */
+    record GetEntry(int partition, long parent, String name) implements Request {
+        public GetEntry {
+            require(partition >= 0, "partition < 0");
+            requireIno(parent);
+            requireText(name, "name");
         }
     }
 

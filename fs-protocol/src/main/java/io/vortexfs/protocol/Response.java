@@ -21,8 +21,11 @@ public sealed interface Response extends Message {
     record Stored(int copies) implements Response {
     }
 
-    /** The state of a metadata partition a node holds: epoch and sequence of its last change. */
-    record PartitionVersion(int partition, long epoch, long seq) implements Response {
+    /**
+     * The state of a metadata partition a node holds: epoch and sequence of its last change, and
+     * the newest epoch it has promised to a node taking the partition over (0 if none).
+     */
+    record PartitionVersion(int partition, long epoch, long seq, long promised) implements Response {
     }
 
     /** Those of the asked chunks the node holds. */
@@ -30,6 +33,17 @@ public sealed interface Response extends Message {
         public ChunksHeld {
             held = Lists.checked(held, ChunkId.class);
         }
+    }
+
+    /** The attributes asked for with {@link Request.GetAttrs}, of those inodes that exist. */
+    record Attrs(List<Attr> attrs) implements Response {
+        public Attrs {
+            attrs = Lists.checked(attrs, Attr.class);
+        }
+    }
+
+    /** The inode an entry names; 0 when there is no such entry. */
+    record Entry(long ino) implements Response {
     }
 
     /** A whole metadata partition at {@code (epoch, seq)}; its snapshot follows as payload. */

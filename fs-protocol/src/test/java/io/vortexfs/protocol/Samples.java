@@ -67,11 +67,18 @@ public final class Samples {
                 new Request.Replicate(0, 0, 1, "h:1", List.of()),
                 new Request.Replicate(4095, Long.MAX_VALUE, Long.MAX_VALUE, "h:1", List.of("a:1", "b:2")),
                 new Request.GetPartitionVersion(7),
+                new Request.GetPartitionVersion(7, Long.MAX_VALUE),
                 new Request.GetPartitionSnapshot(7),
                 new Request.HasChunks(List.of()),
                 new Request.HasChunks(List.of(chunkId("h1"), chunkId("h2"))),
                 new Request.Forwarded(new Request.GetAttr(5)),
-                new Request.Forwarded(new Request.CommitWrite(3, List.of(slot0, hole), 4096, 17)));
+                new Request.Forwarded(new Request.CommitWrite(3, List.of(slot0, hole), 4096, 17)),
+                Request.PartitionStep.of(3, 1L << 40, 0, Request.PartitionStep.DROP_DIR, 99, 5),
+                new Request.PartitionStep(63, Long.MAX_VALUE, 4, Request.PartitionStep.MAKE_DIR, 7, 1, "日本語", -1, -1,
+                        040755, 1000, 1000, Long.MAX_VALUE),
+                new Request.GetAttrs(0, List.of()),
+                new Request.GetAttrs(5, List.of(5L, Long.MAX_VALUE)),
+                new Request.GetEntry(2, 1, "name"));
     }
 
     public static List<Response> responses() {
@@ -82,10 +89,15 @@ public final class Samples {
                 new Response.ClusterView("cluster-1", "all-to-all", 1, 1024, 0, 1, List.of(a)),
                 new Response.ClusterView(null, null, 3, 1, 2, 4096, List.of(a, b, c)),
                 new Response.Stored(3),
-                new Response.PartitionVersion(5, 2, Long.MAX_VALUE),
+                new Response.PartitionVersion(5, 2, Long.MAX_VALUE, 0),
+                new Response.PartitionVersion(5, 2, 3, 1025),
                 new Response.PartitionSnapshot(5, 0, 0),
                 new Response.ChunksHeld(List.of()),
                 new Response.ChunksHeld(List.of(chunkId("h2"))),
+                new Response.Attrs(List.of()),
+                new Response.Entry(0),
+                new Response.Entry(Long.MAX_VALUE),
+                new Response.Attrs(List.of(fileAttr(2), dirAttr(3))),
                 new Response.NodeStats("node-a", 1, 2, 3, Long.MAX_VALUE, 0, 17, 4),
                 new Response.Ok(),
                 new Response.ChunkData(chunkId("c"), 3),

@@ -87,6 +87,37 @@ class PeerNetworkTest {
     }
 
     @Test
+    void aDirectoryTreeSpreadsItsMetadataOverTheNodesAndStaysConsistent() throws Exception {
+        // One copy of everything, so what a node holds is its share alone.
+        Path mp = startMounted("all-to-all", 1, 3, "meta-spread");
+        Shell.run("cd '" + mp + "' && for i in $(seq 1 30); do mkdir -p d$i/sub && echo $i > d$i/f && touch d$i/sub/g; done",
+                tmp, Map.of(), 120).ok();
+        String json = Shell.exec(Vortex.java("128m", "status", "--cluster", cluster.node(0).address, "--json"), tmp,
+                Map.of(), 60).ok().out();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"metadataKeys\":(\\d+)").matcher(json);
+        List<Long> keys = new java.util.ArrayList<>();
+        while (m.find()) {
+            keys.add(Long.parseLong(m.group(1)));
+        }
+        assertEquals(3, keys.size(), json);
+        long total = keys.stream().mapToLong(Long::longValue).sum();
+        // 60 directories, 60 files: 120 inodes and as many names, plus the root.
+        assertTrue(total >= 240, "metadata keys " + keys);
+        for (long k : keys) {
+            // Each node owns about a third of the 32 partitions, give or take what hashing gives.
+            assertTrue(k >= total / 12, "every node holds a share of the namespace: " + keys);
+        }
+
+        // Moves and removals across partitions, as users make them, leave a consistent namespace.
+        Shell.run("cd '" + mp + "' && for i in $(seq 1 10); do mv d$i/f d$((i + 10))/moved && mv d$i/sub d$((i + 10))/sub2; done"
+                + " && ln d11/moved d12/hard && rm -r d1 d2 d3 && mv d20 d21/d20", tmp, Map.of(), 120).ok();
+        assertEquals("1\n11\n", Shell.run("cat '" + mp + "/d11/moved' '" + mp + "/d11/f'").ok().out());
+        assertEquals("2", Shell.run("stat -c %h '" + mp + "/d12/hard'").ok().out().trim());
+        assertEquals("d21/d20/sub/g\nd21/d20/sub2/g\n", Shell.run("cd '" + mp + "' && find d21/d20 -name g | sort").ok().out());
+        Shell.exec(Vortex.java("128m", "fsck", "--cluster", cluster.seeds()), null, Map.of(), 120).ok();
+    }
+
+    @Test
     void statusListsTheMembersTheTopologyAndWhatEachStores() throws Exception {
         Path mp = startMounted("ring", 3, 3, "status-ring");
         Shell.run("head -c 9M /dev/urandom > '" + mp + "/f' && mkdir '" + mp + "/d' && sync '" + mp + "/f'").ok();

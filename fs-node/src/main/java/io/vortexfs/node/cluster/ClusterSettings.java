@@ -23,15 +23,19 @@ import java.util.Properties;
 public record ClusterSettings(String clusterId, Topology topology, int replicas, int vnodes, int writeQuorum,
         int partitions) {
     public static final int DEFAULT_REPLICAS = 3;
-    /** One partition until operations that span partitions are crash-safe; see ARCHITECTURE.md. */
-    public static final int PARTITIONS = 1;
+    /**
+     * Metadata partitions of a new cluster: enough that a cluster of a few dozen members has several
+     * per member to coordinate, few enough that taking them all over after a membership change is quick.
+     */
+    public static final int DEFAULT_PARTITIONS = 32;
+    public static final int MAX_PARTITIONS = 4096;
     static final String FILE = "cluster.properties";
 
     public ClusterSettings {
         if (clusterId == null || clusterId.isEmpty() || topology == null) {
             throw new IllegalArgumentException("cluster id and topology are required");
         }
-        if (replicas < 1 || vnodes < 1 || writeQuorum < 0 || partitions < 1) {
+        if (replicas < 1 || vnodes < 1 || writeQuorum < 0 || partitions < 1 || partitions > MAX_PARTITIONS) {
             throw new IllegalArgumentException("bad cluster settings: replicas " + replicas + ", vnodes " + vnodes
                     + ", write quorum " + writeQuorum + ", partitions " + partitions);
         }

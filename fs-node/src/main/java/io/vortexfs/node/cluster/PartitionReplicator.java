@@ -151,9 +151,38 @@ public final class PartitionReplicator implements MetadataStore.Replication {
         return under != null && under == view.get();
     }
 
+    /** A take-over found a member at, or promised to, an epoch past the one it chose. */
+    private static final class EpochTooOld extends Exception {
+        EpochTooOld(String message) {
+            super(message, null, false, false);
+        }
+    }
+
     private void takeOver(int partition) throws FsException {
-        long[] best = store.version(partition);
-        long maxEpoch = best[0];
+        for (int attempt = 1;; attempt++) {
+            try {
+                takeOverOnce(partition);
+                return;
+            } catch (EpochTooOld e) {
+                // The epoch to beat is now known (and promised here): the next attempt starts past it.
+                if (attempt == 3) {
+                    throw new FsException(ErrorCode.UNAVAILABLE, e.getMessage());
+                }
+            }
+        }
+    }
+
+    private void takeOverOnce(int partition) throws FsException, EpochTooOld {
+        // The epoch is chosen first and every member asked promises it: from the moment a member has
+        // answered, a former coordinator can get nothing more acknowledged by it, so the state
+        // collected below cannot be overtaken by a change it does not include.
+        long epoch = nextEpoch(Math.max(store.version(partition)[0], store.promised(partition)));
+        long[] mine = store.promise(partition, epoch);
+        if (mine[2] != epoch) {
+            throw new EpochTooOld("metadata partition " + partition + " is being taken over by another node at epoch "
+                    + mine[2]);
+        }
+        long[] best = {mine[0], mine[1]};
         MemberInfo ahead = null;
         List<MemberInfo> owners = membership.partitionOwners(partition);
         int answered = 1;
@@ -163,22 +192,30 @@ public final class PartitionReplicator implements MetadataStore.Replication {
             if (membership.isSelf(m) || !membership.isAlive(m.nodeId())) {
                 continue;
             }
-            try (Reply r = peers.pool().get(Peers.address(m)).callSync(new Request.GetPartitionVersion(partition), null,
-                    timeout)) {
-                Response.PartitionVersion v = (Response.PartitionVersion) r.response();
-                if (owners.stream().anyMatch(o -> o.nodeId().equals(m.nodeId()))) {
-                    answered++;
-                }
-                maxEpoch = Math.max(maxEpoch, v.epoch());
-                if (newer(v.epoch(), v.seq(), best)) {
-                    best = new long[] {v.epoch(), v.seq()};
-                    ahead = m;
-                }
-            } catch (FsException e) {
+            Response.PartitionVersion v;
+            try (Reply r = peers.pool().get(Peers.address(m)).callSync(new Request.GetPartitionVersion(partition, epoch),
+                    null, timeout)) {
+                v = (Response.PartitionVersion) r.response();
+            } catch (FsException | ClassCastException e) {
                 // A live member may hold the newest state (ownership moves as the ring changes): without
                 // its answer the take-over would be a guess.
                 throw new FsException(ErrorCode.UNAVAILABLE, "cannot take over metadata partition " + partition + ": "
                         + m.address() + " did not say which version it holds (" + e.getMessage() + ")");
+            }
+            if (v.promised() != epoch) {
+                // It holds or was promised a newer epoch: another take-over is ahead of this one. The
+                // next attempt starts past it.
+                long newer = Math.max(v.epoch(), v.promised());
+                store.promise(partition, newer);
+                throw new EpochTooOld(m.address() + " holds or was promised epoch " + newer + " of metadata partition "
+                        + partition);
+            }
+            if (owners.stream().anyMatch(o -> o.nodeId().equals(m.nodeId()))) {
+                answered++;
+            }
+            if (newer(v.epoch(), v.seq(), best)) {
+                best = new long[] {v.epoch(), v.seq()};
+                ahead = m;
             }
         }
         // Every acknowledged change is on a majority of the owners; asking a majority finds it.
@@ -195,7 +232,6 @@ public final class PartitionReplicator implements MetadataStore.Replication {
         if (ahead != null) {
             store.installSnapshot(fetchSnapshot(Peers.address(ahead), partition));
         }
-        long epoch = nextEpoch(maxEpoch);
         store.beginEpoch(partition, epoch);
         LOG.info("coordinating metadata partition {} from epoch {}", partition, epoch);
     }
@@ -365,9 +401,16 @@ public final class PartitionReplicator implements MetadataStore.Replication {
         return durable.thenApply(lsn -> null);
     }
 
-    /** This node's version of a partition, for a peer taking it over. */
-    public Response.PartitionVersion version(int partition) {
-        long[] v = store.version(partition);
-        return new Response.PartitionVersion(partition, v[0], v[1]);
+    /**
+     * This node's version of a partition, for a peer taking it over, after promising the peer's
+     * epoch (when it asks for a promise). A promise to another node's epoch ends this node's own
+     * coordination of the partition until it takes it over again.
+     */
+    public Response.PartitionVersion version(int partition, long promise) {
+        long[] v = promise > 0 ? store.promise(partition, promise) : store.version(partition);
+        if (promise > 0 && v[2] == promise) {
+            confirmed.remove(partition);
+        }
+        return new Response.PartitionVersion(partition, v[0], v[1], v.length > 2 ? v[2] : store.promised(partition));
     }
 }

@@ -74,10 +74,20 @@ public final class MetadataStore implements AutoCloseable {
     private final BTreeMap<Object[], Long> dirents;
     private final BTreeMap<Object[], byte[]> chunks;
     private final BTreeMap<Object[], byte[]> xattrs;
+    /** (partition, intent) &rarr; plan of a namespace operation spanning partitions that is not finished. */
+    private final BTreeMap<Object[], byte[]> intents;
+    /** (partition, intent, step index) &rarr; time: the steps of such operations that were applied here. */
+    private final BTreeMap<Object[], Long> applied;
     private final Atomic.Long checkpointLsn;
     /** partition &rarr; {epoch, seq} of the last change applied to it. */
     private final HTreeMap<Integer, long[]> versions;
     private final int partitionCount;
+    /**
+     * partition &rarr; the newest epoch promised to a node taking it over; changes of older epochs
+     * are refused from then on. Kept in memory: a restart is itself a membership change, after
+     * which the partition is taken over again.
+     */
+    private final Map<Integer, Long> promised = new java.util.HashMap<>();
     private final Clock clock;
     private final SecureRandom random = new SecureRandom();
     private final Duration walTimeout = Duration.ofSeconds(30);
@@ -107,6 +117,14 @@ public final class MetadataStore implements AutoCloseable {
         this.xattrs = db.treeMap("xattrs")
                 .keySerializer(new SerializerArrayTuple(Serializer.LONG, Serializer.STRING))
                 .valueSerializer(Serializer.BYTE_ARRAY)
+                .createOrOpen();
+        this.intents = db.treeMap("intents")
+                .keySerializer(new SerializerArrayTuple(Serializer.INTEGER, Serializer.LONG))
+                .valueSerializer(Serializer.BYTE_ARRAY)
+                .createOrOpen();
+        this.applied = db.treeMap("appliedSteps")
+                .keySerializer(new SerializerArrayTuple(Serializer.INTEGER, Serializer.LONG, Serializer.INTEGER))
+                .valueSerializer(Serializer.LONG)
                 .createOrOpen();
     }
 
@@ -163,17 +181,19 @@ public final class MetadataStore implements AutoCloseable {
     }
 
     /**
-     * Creates the root directory, as the founder of a cluster does once: a logged change like any
-     * other, so the root's partition starts at sequence 1 and a member that has nothing is behind.
+     * Founds every partition, as the founder of a cluster does once: a logged change like any other
+     * (the root partition's also creates the root directory), so each partition starts at sequence 1
+     * and a member that has nothing is behind.
      */
     public void createRootIfMissing() throws FsException {
-        synchronized (this) {
-            if (inodes.containsKey(ROOT)) {
-                return;
+        for (int p = 0; p < partitionCount; p++) {
+            synchronized (this) {
+                if (versions.containsKey(p) || (p == partitionOf(ROOT) && inodes.containsKey(ROOT))) {
+                    continue;
+                }
             }
+            logged(Change.KIND_ROOT, null, NO_BYTES, false, 0, p);
         }
-        logged(Change.KIND_ROOT, null, NO_BYTES, false, 0, 0);
-        LOG.info("created the root directory");
     }
 
     private Attr doCreateRoot(long now) {
@@ -299,6 +319,34 @@ public final class MetadataStore implements AutoCloseable {
         return partitionOf(ino);
     }
 
+    /**
+     * Promises a node taking {@code partition} over with {@code epoch} to accept no change of an
+     * older epoch any more — neither from a former coordinator nor, if this node was that, from
+     * itself. A node that has promised a newer epoch, or holds one, does not promise an older one.
+     * Returns {epoch, seq, promised} as they are after the promise.
+     */
+    public synchronized long[] promise(int partition, long epoch) {
+        long[] v = version(partition);
+        long before = promised.getOrDefault(partition, 0L);
+        if (epoch > v[0] && epoch >= before) {
+            promised.put(partition, epoch);
+        }
+        return new long[] {v[0], v[1], promised.getOrDefault(partition, 0L)};
+    }
+
+    /** The newest epoch promised for {@code partition}, 0 if none. */
+    public synchronized long promised(int partition) {
+        return promised.getOrDefault(partition, 0L);
+    }
+
+    private void checkPromise(int partition, long epoch) throws FsException {
+        long p = promised.getOrDefault(partition, 0L);
+        if (epoch < p) {
+            throw new FsException(ErrorCode.NOT_COORDINATOR, "partition " + partition + " is being taken over at epoch "
+                    + p + "; a change of epoch " + epoch + " comes from a former coordinator");
+        }
+    }
+
     /** {epoch, seq} of the last change applied to {@code partition}; {0, 0} for one never changed. */
     public synchronized long[] version(int partition) {
         long[] v = versions.get(partition);
@@ -326,11 +374,11 @@ public final class MetadataStore implements AutoCloseable {
                 throw new FsException(ErrorCode.IO, "metadata store failed earlier; restart the node");
             }
             int p = switch (kind) {
-                case Change.KIND_MUTATION -> partitionOf(request);
-                case Change.KIND_ROOT -> partitionOf(ROOT);
+                case Change.KIND_MUTATION -> request instanceof Request.PartitionStep s ? s.partition() : partitionOf(request);
                 default -> forPartition;
             };
             long[] v = version(p);
+            checkPromise(p, kind == Change.KIND_EPOCH ? newEpoch : v[0]);
             long ino = allocatesIno ? newIno(partitionOf(request)) : 0;
             Change c = kind == Change.KIND_EPOCH
                     ? new Change(kind, null, nowNs(), 0, NO_BYTES, p, newEpoch, v[1] + 1, v[0], v[1])
@@ -405,6 +453,7 @@ public final class MetadataStore implements AutoCloseable {
                 throw new FsException(ErrorCode.IO, "metadata store failed earlier; restart the node");
             }
             long[] v = version(partition);
+            checkPromise(partition, epoch);
             boolean next;
             if (c.kind() == Change.KIND_EPOCH) {
                 next = v[0] == c.prevEpoch() && v[1] == c.prevSeq();
@@ -469,15 +518,26 @@ public final class MetadataStore implements AutoCloseable {
         if (c.kind() == Change.KIND_EPOCH) {
             return null;
         } else if (c.kind() == Change.KIND_ROOT) {
+            if (c.partition() != partitionOf(ROOT)) {
+                return null;
+            }
+            LOG.info("created the root directory");
             return doCreateRoot(now);
+        } else if (r instanceof Request.PartitionStep s) {
+            return doStep(s, c.extra());
         } else if (r instanceof Request.MakeNode m) {
             return doMakeNode(m, c.ino(), now);
         } else if (r instanceof Request.Link l) {
+            requireLocal(c.partition(), l.ino());
             return doLink(l.ino(), l.newParent(), l.newName(), now);
         } else if (r instanceof Request.Remove rm) {
+            requireLocal(c.partition(), dirents.get(key(rm.parent(), rm.name())));
             doRemove(rm.parent(), rm.name(), rm.directory(), now);
             return null;
         } else if (r instanceof Request.Rename rn) {
+            requireLocal(c.partition(), dirents.get(key(rn.srcParent(), rn.srcName())));
+            requireLocal(c.partition(), rn.dstParent());
+            requireLocal(c.partition(), dirents.get(key(rn.dstParent(), rn.dstName())));
             doRename(rn.srcParent(), rn.srcName(), rn.dstParent(), rn.dstName(), now);
             return null;
         } else if (r instanceof Request.SetAttr sa) {
@@ -841,11 +901,233 @@ public final class MetadataStore implements AutoCloseable {
         return updated;
     }
 
+    // ---- operations that span partitions ----
+
+    /**
+     * Applies one step of a namespace operation that spans partitions, as the coordinator of the
+     * step's partition; the node running the operation sends it. Returns the inode the step made or
+     * changed, when there is one.
+     */
+    public Attr step(Request.PartitionStep step, byte[] plan) throws FsException {
+        if (step.op() == Request.PartitionStep.PUT_ENTRY) {
+            Names.validate(step.name());
+        }
+        return (Attr) logged(step, step.op() == Request.PartitionStep.BEGIN ? plan : NO_BYTES, false);
+    }
+
+    /**
+     * A step applied once is done: run again (a re-driven operation), it changes nothing and
+     * answers with the inode as it is now. Steps that fail change nothing and are not remembered.
+     */
+    private Attr doStep(Request.PartitionStep s, byte[] plan) throws FsException {
+        int p = s.partition();
+        Object[] done = new Object[] {p, s.intent(), s.index()};
+        switch (s.op()) {
+            case Request.PartitionStep.BEGIN -> {
+                intents.put(new Object[] {p, s.intent()}, plan);
+                return null;
+            }
+            case Request.PartitionStep.END -> {
+                // The steps stay remembered: a driver that is late (a former coordinator still running the
+                // plan, say) must find them done, not apply them a second time.
+                intents.remove(new Object[] {p, s.intent()});
+                forgetOldSteps(p, s.nowNs());
+                return null;
+            }
+            default -> {
+                if (applied.containsKey(done)) {
+                    return inodes.get(s.ino());
+                }
+            }
+        }
+        long now = s.nowNs();
+        Attr result = switch (s.op()) {
+            case Request.PartitionStep.MAKE_DIR -> {
+                requireLocal(p, s.ino());
+                if (inodes.containsKey(s.ino())) {
+                    throw new FsException(ErrorCode.EXISTS, "inode " + s.ino() + " exists");
+                }
+                Attr dir = new Attr(s.ino(), s.mode(), 2, s.uid(), s.gid(), 0, now, now, now, 0, s.parent(), null, 1, 0, 0);
+                inodes.put(s.ino(), dir);
+                yield dir;
+            }
+            case Request.PartitionStep.DROP_DIR -> {
+                requireLocal(p, s.ino());
+                Attr a = inodes.get(s.ino());
+                if (a == null) {
+                    yield null; // Gone already, which is what was asked.
+                }
+                if (!a.isDirectory()) {
+                    throw new FsException(ErrorCode.NOT_DIRECTORY, "inode " + s.ino() + " is not a directory");
+                }
+                if (!isEmpty(s.ino())) {
+                    throw new FsException(ErrorCode.NOT_EMPTY, "directory " + s.ino() + " is not empty");
+                }
+                dropLink(a, now);
+                yield null;
+            }
+            case Request.PartitionStep.ADD_LINKS -> {
+                requireLocal(p, s.ino());
+                Attr a = inodes.get(s.ino());
+                if (a == null && s.delta() < 0) {
+                    yield null; // Gone already: nothing left to take a link from.
+                }
+                a = getAttr(s.ino());
+                if (a.isDirectory()) {
+                    throw new FsException(ErrorCode.PERMISSION, "hard links to directories are not allowed");
+                }
+                if (a.nlink() + s.delta() > MAX_LINKS) {
+                    throw new FsException(ErrorCode.TOO_MANY_LINKS, "too many links to " + s.ino());
+                }
+                if (a.nlink() + s.delta() <= 0) {
+                    dropLink(a, now);
+                    yield null;
+                }
+                Attr linked = changed(a, a.mode(), a.nlink() + s.delta(), a.uid(), a.gid(), a.size(), a.atimeNs(),
+                        a.mtimeNs(), now, a.parent());
+                inodes.put(a.ino(), linked);
+                yield linked;
+            }
+            case Request.PartitionStep.SET_PARENT -> {
+                requireLocal(p, s.ino());
+                Attr a = inodes.get(s.ino());
+                if (a == null) {
+                    yield null; // Removed meanwhile, under another name.
+                }
+                Attr moved = changed(a, a.mode(), a.nlink(), a.uid(), a.gid(), a.size(), a.atimeNs(), a.mtimeNs(), now,
+                        a.isDirectory() ? s.parent() : a.parent());
+                inodes.put(a.ino(), moved);
+                yield moved;
+            }
+            case Request.PartitionStep.PUT_ENTRY -> {
+                requireLocal(p, s.parent());
+                Attr dir = directory(s.parent());
+                Long current = dirents.get(key(s.parent(), s.name()));
+                if (current != null && current == s.ino()) {
+                    yield null; // Already so.
+                }
+                if ((current == null ? 0 : current) != s.expect()) {
+                    throw s.expect() == 0 ? new FsException(ErrorCode.EXISTS, "'" + s.name() + "' exists")
+                            : new FsException(ErrorCode.BUSY, "'" + s.name() + "' changed meanwhile");
+                }
+                dirents.put(key(s.parent(), s.name()), s.ino());
+                touchDirectory(dir, s.delta(), now);
+                yield null;
+            }
+            case Request.PartitionStep.REMOVE_ENTRY -> {
+                requireLocal(p, s.parent());
+                Attr dir = directory(s.parent());
+                Long current = dirents.get(key(s.parent(), s.name()));
+                if (current == null || current != s.ino()) {
+                    yield null; // Not there any more: removed or replaced meanwhile, which is the same to us.
+                }
+                dirents.remove(key(s.parent(), s.name()));
+                touchDirectory(dir, s.delta(), now);
+                yield null;
+            }
+            default -> throw new FsException(ErrorCode.INVALID, "unknown step " + s.op());
+        };
+        applied.put(done, now);
+        return result;
+    }
+
+    /** How long a step is remembered after its operation began; a re-drive comes long before. */
+    private static final long REMEMBER_STEPS_NS = Duration.ofDays(1).toNanos();
+
+    /**
+     * Forgets the steps of operations that began more than a day before {@code now} (the time of
+     * the change that asks, so every replica forgets the same ones). Operation ids begin with
+     * their time, so these are at the head of the partition's range.
+     */
+    private void forgetOldSteps(int partition, long now) {
+        long cutoff = intentId(now - REMEMBER_STEPS_NS, 0);
+        var old = applied.prefixSubMap(new Object[] {partition}).keySet().iterator();
+        for (int n = 0; n < 1024 && old.hasNext(); n++) {
+            Object[] k = old.next();
+            if ((Long) k[1] >= cutoff) {
+                break;
+            }
+            old.remove();
+        }
+    }
+
+    /** An operation id: its start time in milliseconds, then 20 random bits. */
+    public static long intentId(long nowNs, int random) {
+        return ((nowNs / 1_000_000L) << 20) | (random & 0xFFFFF);
+    }
+
+    /** The unfinished operations whose plans this partition keeps: intent &rarr; plan. */
+    public synchronized Map<Long, byte[]> intents(int partition) {
+        Map<Long, byte[]> out = new java.util.LinkedHashMap<>();
+        for (Map.Entry<Object[], byte[]> e : intents.prefixSubMap(new Object[] {partition}).entrySet()) {
+            out.put((Long) e.getKey()[1], e.getValue());
+        }
+        return out;
+    }
+
+    /**
+     * Refuses, with BUSY, a change that would touch an inode of another partition through the
+     * single-partition path: the caller looks again and takes the path for operations that span
+     * partitions. Deterministic, so a replica refuses exactly what its coordinator refused.
+     */
+    private void requireLocal(int partition, Long ino) throws FsException {
+        if (ino != null && partitionCount > 1 && partitionOf(ino) != partition) {
+            throw new FsException(ErrorCode.BUSY, "inode " + ino + " is in partition " + partitionOf(ino)
+                    + ", not " + partition);
+        }
+    }
+
+    /** The inode {@code parent}/{@code name} names, or 0 when there is no such entry. */
+    public synchronized long entry(long parent, String name) throws FsException {
+        directory(parent);
+        Long child = dirents.get(key(parent, name));
+        return child == null ? 0 : child;
+    }
+
+    /** An entry of a directory: its name and the inode it names. */
+    public record Named(String name, long ino) {
+    }
+
+    public synchronized List<Named> entries(long dir) throws FsException {
+        directory(dir);
+        List<Named> out = new ArrayList<>();
+        for (Map.Entry<Object[], Long> e : dirents.prefixSubMap(new Object[] {dir}).entrySet()) {
+            out.add(new Named((String) e.getKey()[1], e.getValue()));
+        }
+        return out;
+    }
+
+    /** The attributes of those of {@code inos} that exist. */
+    public synchronized List<Attr> getAttrs(List<Long> inos) {
+        List<Attr> out = new ArrayList<>(inos.size());
+        for (Long ino : inos) {
+            Attr a = inodes.get(ino);
+            if (a != null) {
+                out.add(a);
+            }
+        }
+        return out;
+    }
+
+    /** A fresh inode number in {@code partition}, for an operation that creates it there. */
+    public synchronized long allocateIno(int partition) {
+        return newIno(partition);
+    }
+
+    public int partitionCount() {
+        return partitionCount;
+    }
+
+    /** The time as this store stamps changes, in nanoseconds since the epoch. */
+    public long now() {
+        return nowNs();
+    }
+
     /** A partition's whole state at a version, as a coordinator sends it to a replica that is behind. */
     public record Snapshot(int partition, long epoch, long seq, byte[] bytes) {
     }
 
-    private static final int SNAPSHOT_FORMAT = 1;
+    private static final int SNAPSHOT_FORMAT = 2;
 
     /**
      * Everything of {@code partition}: its inodes with their layouts and extended attributes, and the
@@ -894,6 +1176,18 @@ public final class MetadataStore implements AutoCloseable {
                     throw new FsException(ErrorCode.TOO_BIG, "partition " + partition + " is too large to send whole");
                 }
             }
+            for (Map.Entry<Object[], byte[]> e : intents.prefixSubMap(new Object[] {partition}).entrySet()) {
+                out.writeByte('N');
+                out.writeLong((Long) e.getKey()[1]);
+                out.writeInt(e.getValue().length);
+                out.write(e.getValue());
+            }
+            for (Map.Entry<Object[], Long> e : applied.prefixSubMap(new Object[] {partition}).entrySet()) {
+                out.writeByte('A');
+                out.writeLong((Long) e.getKey()[1]);
+                out.writeInt((Integer) e.getKey()[2]);
+                out.writeLong(e.getValue());
+            }
             out.writeByte('E');
         } catch (IOException e) {
             throw new FsException(ErrorCode.IO, "cannot write a snapshot: " + e.getMessage(), e);
@@ -916,8 +1210,11 @@ public final class MetadataStore implements AutoCloseable {
             List<Object[]> newChunks = new ArrayList<>();
             List<Object[]> newXattrs = new ArrayList<>();
             List<Object[]> newDirents = new ArrayList<>();
+            List<Object[]> newIntents = new ArrayList<>();
+            List<Object[]> newApplied = new ArrayList<>();
             try (java.io.DataInputStream in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(snap.bytes()))) {
-                if (in.readInt() != SNAPSHOT_FORMAT) {
+                int format = in.readInt();
+                if (format != SNAPSHOT_FORMAT && format != 1) {
                     throw new FsException(ErrorCode.INVALID, "snapshot of an unknown format");
                 }
                 AttrSerializer attrs = new AttrSerializer();
@@ -930,6 +1227,8 @@ public final class MetadataStore implements AutoCloseable {
                         case 'C' -> newChunks.add(new Object[] {in.readLong(), in.readLong(), in.readNBytes(in.readInt())});
                         case 'X' -> newXattrs.add(new Object[] {in.readLong(), in.readUTF(), in.readNBytes(in.readInt())});
                         case 'D' -> newDirents.add(new Object[] {in.readLong(), in.readUTF(), in.readLong()});
+                        case 'N' -> newIntents.add(new Object[] {in.readLong(), in.readNBytes(in.readInt())});
+                        case 'A' -> newApplied.add(new Object[] {in.readLong(), in.readInt(), in.readLong()});
                         default -> throw new FsException(ErrorCode.INVALID, "bad snapshot record " + tag);
                     }
                 }
@@ -944,6 +1243,14 @@ public final class MetadataStore implements AutoCloseable {
                     xattrs.prefixSubMap(new Object[] {ino}).clear();
                     dirents.prefixSubMap(new Object[] {ino}).clear();
                 }
+            }
+            intents.prefixSubMap(new Object[] {snap.partition()}).clear();
+            applied.prefixSubMap(new Object[] {snap.partition()}).clear();
+            for (Object[] n : newIntents) {
+                intents.put(new Object[] {snap.partition(), n[0]}, (byte[]) n[1]);
+            }
+            for (Object[] a : newApplied) {
+                applied.put(new Object[] {snap.partition(), a[0], a[1]}, (Long) a[2]);
             }
             for (Attr a : newInodes) {
                 inodes.put(a.ino(), a);
@@ -977,15 +1284,32 @@ public final class MetadataStore implements AutoCloseable {
      * is named (else it is an orphan, left by a crash between the steps of an operation); link
      * counts match the names; directories know their parent; slots fit the file's chunk size.
      * Runs under the monitor: a consistent view, at the price of pausing mutations meanwhile.
+     *
+     * <p>Only the partitions {@code held} says this node owns are checked (a copy of one it no longer
+     * owns may be old). What needs every partition — a name for each inode, link counts — is
+     * checked only when this node owns them all; an unfinished operation that spans partitions is
+     * itself a problem, since recovery finishes them.
      */
-    public synchronized CheckResult check() {
+    public synchronized CheckResult check(java.util.function.IntPredicate held) {
         List<String> problems = new ArrayList<>();
+        boolean whole = true;
+        for (int p = 0; p < partitionCount; p++) {
+            whole &= held.test(p);
+            if (held.test(p)) {
+                for (Long intent : intents.prefixSubMap(new Object[] {p}).keySet().stream().map(k -> (Long) k[1]).toList()) {
+                    problems.add("operation " + intent + " of metadata partition " + p + " is not finished");
+                }
+            }
+        }
         Map<Long, Integer> names = new java.util.HashMap<>();
         Map<Long, Integer> subdirs = new java.util.HashMap<>();
         for (Map.Entry<Object[], Long> e : dirents.entrySet()) {
             long parent = (Long) e.getKey()[0];
             String name = (String) e.getKey()[1];
             long child = e.getValue();
+            if (!held.test(partitionOf(parent)) || !held.test(partitionOf(child))) {
+                continue;
+            }
             Attr c = inodes.get(child);
             if (c == null) {
                 problems.add("name '" + name + "' in directory " + parent + " points at missing inode " + child);
@@ -1003,8 +1327,16 @@ public final class MetadataStore implements AutoCloseable {
             }
         }
         long files = 0;
+        long checkedInodes = 0;
         Map<ChunkId, Integer> chunkLengths = new java.util.HashMap<>();
         for (Attr a : inodes.values()) {
+            if (!held.test(partitionOf(a.ino()))) {
+                continue;
+            }
+            if (!whole) {
+                files += a.isRegular() ? 1 : 0;
+                continue;
+            }
             int named = names.getOrDefault(a.ino(), 0);
             if (a.ino() != ROOT && named == 0) {
                 problems.add("inode " + a.ino() + " is not named anywhere (orphan)");
@@ -1026,6 +1358,9 @@ public final class MetadataStore implements AutoCloseable {
         }
         for (Map.Entry<Object[], byte[]> e : chunks.entrySet()) {
             long ino = (Long) e.getKey()[0];
+            if (!held.test(partitionOf(ino))) {
+                continue;
+            }
             Attr a = inodes.get(ino);
             ChunkRef ref = decodeRef(e.getValue());
             if (a == null) {
@@ -1037,7 +1372,10 @@ public final class MetadataStore implements AutoCloseable {
             }
             chunkLengths.merge(ref.id(), ref.length(), Math::max);
         }
-        return new CheckResult(inodes.size(), files, problems, chunkLengths);
+        for (Attr a : inodes.values()) {
+            checkedInodes += held.test(partitionOf(a.ino())) ? 1 : 0;
+        }
+        return new CheckResult(checkedInodes, files, problems, chunkLengths);
     }
 
     public synchronized long inodeCount() {
@@ -1084,14 +1422,18 @@ public final class MetadataStore implements AutoCloseable {
         return dirents.prefixSubMap(new Object[] {dirIno}).isEmpty();
     }
 
-    /** True when {@code ino} is {@code dirIno} or one of its ancestors. */
+    /**
+     * True when {@code ino} is {@code dirIno} or one of its ancestors. The walk stops where the chain
+     * leaves {@code ino}'s partition, whose inodes alone are current here; the node running the
+     * rename has walked the whole chain before.
+     */
     private boolean isAncestorOrSelf(long ino, long dirIno) throws FsException {
         long cur = dirIno;
         for (int depth = 0; depth < 100_000; depth++) {
             if (cur == ino) {
                 return true;
             }
-            if (cur == ROOT) {
+            if (cur == ROOT || partitionOf(cur) != partitionOf(ino)) {
                 return false;
             }
             cur = getAttr(cur).parent();

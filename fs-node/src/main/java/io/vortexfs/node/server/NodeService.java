@@ -7,6 +7,7 @@ import io.vortexfs.node.NodeConfig;
 import io.vortexfs.node.NodeIdentity;
 import io.vortexfs.node.chunks.ChunkStore;
 import io.vortexfs.node.cluster.Membership;
+import io.vortexfs.node.cluster.NamespaceOps;
 import io.vortexfs.node.cluster.PartitionReplicator;
 import io.vortexfs.node.cluster.Peers;
 import io.vortexfs.node.metadata.MetadataStore;
@@ -42,11 +43,17 @@ public final class NodeService implements AutoCloseable {
     private final Membership membership;
     private final Peers peers;
     private final PartitionReplicator replicator;
+    private final NamespaceOps namespace;
     private final ByteBufAllocator alloc;
     /** Applies replicated changes, one at a time in arrival order. */
     private final ThreadPoolExecutor applier;
     /** Membership and partition hand-over: never queued behind data work, so heartbeats stay timely. */
     private final ThreadPoolExecutor control;
+    /**
+     * What one node's namespace operation asks of another's partitions: its own threads, so that
+     * workers waiting on each other's nodes can never take all of them.
+     */
+    private final ThreadPoolExecutor partitionWork;
 
     public NodeService(NodeIdentity identity, NodeConfig config, ChunkStore chunks, MetadataStore metadata,
             Membership membership, Peers peers, ByteBufAllocator alloc) {
@@ -59,8 +66,10 @@ public final class NodeService implements AutoCloseable {
         this.alloc = alloc;
         this.applier = executor(1, "vortex-apply");
         this.control = executor(4, "vortex-control");
+        this.partitionWork = executor(4, "vortex-partition");
         this.replicator = new PartitionReplicator(membership, peers, metadata, applier, config.peerTimeout());
         metadata.replicateWith(replicator);
+        this.namespace = new NamespaceOps(metadata, membership, peers, replicator, config.peerTimeout());
     }
 
     private static ThreadPoolExecutor executor(int threads, String name) {
@@ -76,6 +85,10 @@ public final class NodeService implements AutoCloseable {
         if (request instanceof Request.Gossip || request instanceof Request.Join || request instanceof Request.Hello
                 || request instanceof Request.GetPartitionVersion || request instanceof Request.GetPartitionSnapshot) {
             return control;
+        }
+        if (request instanceof Request.PartitionStep || request instanceof Request.GetAttrs
+                || request instanceof Request.GetEntry) {
+            return partitionWork;
         }
         return workers;
     }
@@ -107,6 +120,9 @@ public final class NodeService implements AutoCloseable {
                     ? reply(new Response.Stored(copies)) : error(Chains.unwrap(e)));
         } else if (request instanceof Request.Forwarded f) {
             return CompletableFuture.completedFuture(dispatchNow(f.request(), payload));
+        } else if (request instanceof Request.PartitionStep || request instanceof Request.GetAttrs
+                || request instanceof Request.GetEntry) {
+            return CompletableFuture.completedFuture(namespace.serve(request, payload));
         }
         long ino = Request.routingInode(request);
         MemberInfo coordinator = ino > 0 ? membership.coordinator(metadata.partitionOf(ino)) : null;
@@ -160,7 +176,7 @@ public final class NodeService implements AutoCloseable {
             membership.onGossip(g);
             return reply(new Response.Ok());
         } else if (request instanceof Request.GetPartitionVersion v) {
-            return reply(replicator.version(v.partition()));
+            return reply(replicator.version(v.partition(), v.promise()));
         } else if (request instanceof Request.GetPartitionSnapshot g) {
             MetadataStore.Snapshot snap = metadata.snapshot(g.partition());
             return new Reply(new Response.PartitionSnapshot(g.partition(), snap.epoch(), snap.seq()),
@@ -194,18 +210,18 @@ public final class NodeService implements AutoCloseable {
         if (request instanceof Request.GetAttr g) {
             return reply(new Response.AttrReply(metadata.getAttr(g.ino())));
         } else if (request instanceof Request.Lookup l) {
-            return reply(new Response.AttrReply(metadata.lookup(l.parent(), l.name())));
+            return reply(new Response.AttrReply(namespace.lookup(l.parent(), l.name())));
         } else if (request instanceof Request.ReadDir r) {
-            return reply(new Response.DirListing(metadata.readDir(r.ino())));
+            return reply(new Response.DirListing(namespace.readDir(r.ino())));
         } else if (request instanceof Request.MakeNode m) {
-            return reply(new Response.AttrReply(metadata.makeNode(m)));
+            return reply(new Response.AttrReply(namespace.makeNode(m)));
         } else if (request instanceof Request.Link l) {
-            return reply(new Response.AttrReply(metadata.link(l.ino(), l.newParent(), l.newName())));
+            return reply(new Response.AttrReply(namespace.link(l.ino(), l.newParent(), l.newName())));
         } else if (request instanceof Request.Remove r) {
-            metadata.remove(r.parent(), r.name(), r.directory());
+            namespace.remove(r.parent(), r.name(), r.directory());
             return reply(new Response.Ok());
         } else if (request instanceof Request.Rename r) {
-            metadata.rename(r.srcParent(), r.srcName(), r.dstParent(), r.dstName());
+            namespace.rename(r.srcParent(), r.srcName(), r.dstParent(), r.dstName());
             return reply(new Response.Ok());
         } else if (request instanceof Request.SetAttr s) {
             return reply(new Response.AttrReply(metadata.setAttr(s)));
@@ -236,7 +252,7 @@ public final class NodeService implements AutoCloseable {
      * this node owns. Run on every member, that covers every copy.
      */
     private Response.FsckReport fsck() {
-        MetadataStore.CheckResult r = metadata.check();
+        MetadataStore.CheckResult r = metadata.check(p -> membership.partitionOwners(p).stream().anyMatch(membership::isSelf));
         List<String> problems = new java.util.ArrayList<>(r.problems());
         long checked = 0;
         for (var e : r.chunkLengths().entrySet()) {
@@ -264,9 +280,11 @@ public final class NodeService implements AutoCloseable {
 
     @Override
     public void close() {
+        namespace.close();
         replicator.close();
-        applier.shutdownNow();
-        control.shutdownNow();
+        RequestHandler.dropped(applier.shutdownNow());
+        RequestHandler.dropped(control.shutdownNow());
+        RequestHandler.dropped(partitionWork.shutdownNow());
     }
 
     private long[] space() throws FsException {

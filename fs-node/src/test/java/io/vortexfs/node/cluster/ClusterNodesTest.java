@@ -79,7 +79,7 @@ class ClusterNodesTest {
     private Node start(int i, Topology topology, int replicas, Node seed, int port) throws Exception {
         List<HostPort> join = seed == null ? List.of() : List.of(new HostPort("127.0.0.1", seed.port()));
         NodeConfig c = NodeConfig.defaults(dir.resolve("node-" + i), "127.0.0.1", port)
-                .withCluster(new NodeConfig.Cluster(join, topology, replicas, 0, 0, FAST, Duration.ofSeconds(5)));
+                .withCluster(new NodeConfig.Cluster(join, topology, replicas, 0, 0, 0, FAST, Duration.ofSeconds(5)));
         Node n = Node.start(c);
         while (nodes.size() <= i) {
             nodes.add(null);
@@ -135,10 +135,20 @@ class ClusterNodesTest {
         }
     }
 
-    /** The node that coordinates metadata partition 0, as the first running node sees it. */
-    private Node coordinator() {
+    /** The partition of the root directory. */
+    private int rootPartition() {
         Node any = nodes.stream().filter(n -> n != null).findFirst().orElseThrow();
-        MemberInfo c = any.membership().coordinator(0);
+        return io.vortexfs.protocol.placement.Partitions.of(1, any.membership().settings().partitions());
+    }
+
+    /** The node that coordinates the root's metadata partition, as the first running node sees it. */
+    private Node coordinator() {
+        return coordinator(rootPartition());
+    }
+
+    private Node coordinator(int partition) {
+        Node any = nodes.stream().filter(n -> n != null).findFirst().orElseThrow();
+        MemberInfo c = any.membership().coordinator(partition);
         return nodes.stream().filter(n -> n != null && n.identity().nodeId().equals(c.nodeId())).findFirst().orElseThrow();
     }
 
@@ -227,7 +237,9 @@ class ClusterNodesTest {
                     "every owner holds the change before it is acknowledged");
         }
         // Any node takes any request: one that does not coordinate the partition passes it on.
-        Node other = nodes.stream().filter(n -> n != c).findFirst().orElseThrow();
+        Node dirCoordinator = coordinator(io.vortexfs.protocol.placement.Partitions.of(dir.ino(),
+                c.membership().settings().partitions()));
+        Node other = nodes.stream().filter(n -> n != dirCoordinator).findFirst().orElseThrow();
         assertEquals(dir, ((Response.AttrReply) callOk(other, new Request.GetAttr(dir.ino()))).attr());
         byte[] value = "v".getBytes(java.nio.charset.StandardCharsets.UTF_8);
         call(other, new Request.SetXattr(dir.ino(), "user.k", 0), value).close();
@@ -283,6 +295,141 @@ class ClusterNodesTest {
                 "the returning node holds the latest metadata without any new write");
     }
 
+    private Attr mk(Node n, long parent, String name, int type) throws FsException {
+        return ((Response.AttrReply) callOk(n, new Request.MakeNode(parent, name, type | 0755, 0, 0, null,
+                type == FileType.S_IFREG ? 4096 : 0))).attr();
+    }
+
+    private List<String> names(Node n, long dir) throws FsException {
+        return ((Response.DirListing) callOk(n, new Request.ReadDir(dir))).entries().stream().map(e -> e.name()).sorted()
+                .toList();
+    }
+
+    private void assertFsckClean() throws FsException {
+        for (Node n : nodes) {
+            if (n != null) {
+                Response.FsckReport r = (Response.FsckReport) callOk(n, new Request.Fsck());
+                assertEquals(List.of(), r.problems(), "fsck on " + n.port());
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Topology.class)
+    void namespaceOperationsSpanPartitionsAndLeaveThemConsistent(Topology topology) throws Exception {
+        cluster(4, topology, 2);
+        awaitTrue(() -> nodes.stream().allMatch(n -> alive(n) == 4), "all four alive");
+        Node any = nodes.get(3);
+        int partitions = any.membership().settings().partitions();
+        // Directories are born in partitions of their own: a tree of them lands all over the cluster.
+        java.util.Set<Integer> used = new java.util.HashSet<>();
+        java.util.Set<String> coordinators = new java.util.HashSet<>();
+        List<Attr> dirs = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            Attr d = mk(nodes.get(i % 4), 1, "d" + i, FileType.S_IFDIR);
+            dirs.add(d);
+            int p = io.vortexfs.protocol.placement.Partitions.of(d.ino(), partitions);
+            used.add(p);
+            coordinators.add(any.membership().coordinator(p).nodeId());
+        }
+        assertTrue(used.size() >= 6, "12 directories in " + used.size() + " partitions");
+        assertTrue(coordinators.size() >= 3, "their partitions are coordinated by " + coordinators.size() + " nodes");
+        Attr d0 = dirs.get(0);
+        Attr d1 = dirs.get(1);
+        Attr sub = mk(any, d0.ino(), "sub", FileType.S_IFDIR);
+        Attr file = mk(any, d0.ino(), "f", FileType.S_IFREG);
+        assertEquals(2 + 1, ((Response.AttrReply) callOk(any, new Request.GetAttr(d0.ino()))).attr().nlink(),
+                "a subdirectory counts in its parent's links");
+
+        // A file moves to a directory of another partition; a hard link and an unlink across partitions.
+        callOk(any, new Request.Rename(d0.ino(), "f", d1.ino(), "g"));
+        assertEquals(List.of("sub"), names(any, d0.ino()));
+        assertEquals(List.of("g"), names(any, d1.ino()));
+        Attr linked = ((Response.AttrReply) callOk(any, new Request.Link(file.ino(), d0.ino(), "f-again"))).attr();
+        assertEquals(2, linked.nlink());
+        callOk(any, new Request.Remove(d1.ino(), "g", false));
+        assertEquals(1, ((Response.AttrReply) callOk(any, new Request.Lookup(d0.ino(), "f-again"))).attr().nlink());
+
+        // A directory moves across, keeping its contents; its old and new parents count it.
+        mk(any, sub.ino(), "inside", FileType.S_IFREG);
+        callOk(any, new Request.Rename(d0.ino(), "sub", d1.ino(), "moved"));
+        assertEquals(2, ((Response.AttrReply) callOk(any, new Request.GetAttr(d0.ino()))).attr().nlink());
+        assertEquals(3, ((Response.AttrReply) callOk(any, new Request.GetAttr(d1.ino()))).attr().nlink());
+        assertEquals(d1.ino(), ((Response.AttrReply) callOk(any, new Request.GetAttr(sub.ino()))).attr().parent());
+        assertEquals(List.of("inside"), names(nodes.get(0), sub.ino()));
+
+        // Refusals change nothing.
+        FsException intoItself = assertThrows(FsException.class,
+                () -> callOk(any, new Request.Rename(d1.ino(), "moved", sub.ino(), "x")));
+        assertEquals(ErrorCode.INVALID, intoItself.code());
+        FsException notEmpty = assertThrows(FsException.class, () -> callOk(any, new Request.Remove(d1.ino(), "moved", true)));
+        assertEquals(ErrorCode.NOT_EMPTY, notEmpty.code());
+        Attr target = mk(any, 1, "target", FileType.S_IFDIR);
+        mk(any, target.ino(), "keep", FileType.S_IFREG);
+        FsException ontoFull = assertThrows(FsException.class,
+                () -> callOk(any, new Request.Rename(d1.ino(), "moved", 1, "target")));
+        assertEquals(ErrorCode.NOT_EMPTY, ontoFull.code());
+        assertEquals(List.of("keep"), names(any, target.ino()));
+        assertEquals(List.of("moved"), names(any, d1.ino()));
+        FsException exists = assertThrows(FsException.class, () -> mk(any, 1, "target", FileType.S_IFDIR));
+        assertEquals(ErrorCode.EXISTS, exists.code());
+
+        // A directory replaces an empty one; then everything is taken down again.
+        Attr empty = mk(any, 1, "empty", FileType.S_IFDIR);
+        callOk(any, new Request.Rename(d1.ino(), "moved", 1, "empty"));
+        assertThrows(FsException.class, () -> callOk(any, new Request.GetAttr(empty.ino())));
+        callOk(any, new Request.Remove(sub.ino(), "inside", false));
+        callOk(any, new Request.Remove(1, "empty", true));
+        callOk(any, new Request.Remove(target.ino(), "keep", false));
+        callOk(any, new Request.Remove(1, "target", true));
+        callOk(any, new Request.Remove(d0.ino(), "f-again", false));
+        assertThrows(FsException.class, () -> callOk(any, new Request.GetAttr(file.ino())), "the last name took the file");
+        assertFsckClean();
+        for (int i = 0; i < 12; i++) {
+            callOk(nodes.get(i % 4), new Request.Remove(1, "d" + i, true));
+        }
+        assertEquals(List.of(), names(any, 1));
+        assertFsckClean();
+    }
+
+    @Test
+    void anOperationLeftHalfDoneIsFinishedByThePartitionsCoordinator() throws Exception {
+        cluster(3, Topology.ALL_TO_ALL, 3);
+        Node c = coordinator();
+        int home = rootPartition();
+        int partitions = c.membership().settings().partitions();
+        int there = (home + 1) % partitions;
+        long now = System.currentTimeMillis() * 1_000_000L;
+        // As a coordinator that died after the first step of a mkdir would leave it.
+        NamespaceOps.Plan plan = new NamespaceOps.Plan(home, now);
+        long ino = 1000L * partitions + there;
+        plan.add(new Request.PartitionStep(there, plan.intent, 0, Request.PartitionStep.MAKE_DIR, ino, 1, "", 0, 0,
+                FileType.S_IFDIR | 0755, 0, 0, now), Request.PartitionStep.of(there, plan.intent, 100,
+                Request.PartitionStep.DROP_DIR, ino, now));
+        plan.add(Request.PartitionStep.entry(home, plan.intent, 1, Request.PartitionStep.PUT_ENTRY, 1, "half", ino, 0, 1,
+                now), null);
+        call(coordinator(home), Request.PartitionStep.of(home, plan.intent, 0, Request.PartitionStep.BEGIN, 0, now),
+                plan.encode()).close();
+        call(coordinator(there), plan.steps.get(0), null).close();
+        // Until it is finished the directory has no name; then it has, once, and the plan is gone.
+        awaitTrue(() -> {
+            try {
+                return names(c, 1).contains("half");
+            } catch (FsException e) {
+                return false;
+            }
+        }, "the left-over mkdir is finished");
+        assertEquals(ino, ((Response.AttrReply) callOk(c, new Request.Lookup(1, "half"))).attr().ino());
+        awaitTrue(() -> {
+            try {
+                assertFsckClean();
+                return true;
+            } catch (FsException | AssertionError e) {
+                return false;
+            }
+        }, "fsck is clean on every node");
+    }
+
     private record Stopped(int index, int port) {
     }
 
@@ -300,7 +447,7 @@ class ClusterNodesTest {
 
     private long[] version(Node n) {
         try {
-            Response.PartitionVersion v = (Response.PartitionVersion) callOk(n, new Request.GetPartitionVersion(0));
+            Response.PartitionVersion v = (Response.PartitionVersion) callOk(n, new Request.GetPartitionVersion(rootPartition()));
             return new long[] {v.epoch(), v.seq()};
         } catch (FsException e) {
             throw new AssertionError(e);

@@ -639,4 +639,97 @@ class MetadataStoreTest {
         store.close();
         store.close();
     }
+
+    // ---- steps of operations that span partitions ----
+
+    @Test
+    void aStepAppliedTwiceChangesOnceAndSurvivesReopenAndSnapshots() throws Exception {
+        store.close();
+        Path parted = dir.resolve("parted");
+        store = MetadataStore.open(parted, clock, io.vortexfs.node.wal.WriteAheadLog.Options.DEFAULT, 4);
+        store.createRootIfMissing();
+        for (int p = 0; p < 4; p++) {
+            assertEquals(1, store.version(p)[1], "every partition is founded with one change");
+        }
+        int home = store.partitionOf(ROOT);
+        int there = (home + 1) % 4;
+        long intent = MetadataStore.intentId(NOW_NS, 7);
+        long ino = store.allocateIno(there);
+        assertEquals(there, store.partitionOf(ino));
+        byte[] plan = {1, 2, 3};
+        store.step(Request.PartitionStep.of(home, intent, 0, Request.PartitionStep.BEGIN, 0, NOW_NS), plan);
+        Request.PartitionStep make = new Request.PartitionStep(there, intent, 0, Request.PartitionStep.MAKE_DIR, ino, ROOT,
+                "", 0, 0, FileType.S_IFDIR | 0750, 5, 6, NOW_NS);
+        Attr made = store.step(make, null);
+        assertEquals(made, store.step(make, null), "done already: the same inode, unchanged");
+        Request.PartitionStep name = Request.PartitionStep.entry(home, intent, 1, Request.PartitionStep.PUT_ENTRY, ROOT, "d",
+                ino, 0, 1, NOW_NS);
+        store.step(name, null);
+        store.step(name, null);
+        assertEquals(3, nlink(ROOT), "the parent counts the new directory once");
+        Attr f = store.makeNode(new Request.MakeNode(ino, "f", FileType.S_IFREG | 0644, 0, 0, null, CS));
+        Request.PartitionStep link = Request.PartitionStep.entry(there, intent, 2, Request.PartitionStep.ADD_LINKS, 0, "",
+                f.ino(), 0, 1, NOW_NS);
+        store.step(link, null);
+        assertEquals(2, store.step(link, null).nlink(), "a link count moves once per step, however often it is sent");
+        assertEquals(Map.of(intent, List.of((byte) 1, (byte) 2, (byte) 3)), plans(home));
+
+        // Plans and remembered steps travel with the partition and survive a restart.
+        MetadataStore.Snapshot snap = store.snapshot(there);
+        store.close();
+        store = MetadataStore.open(parted, clock, io.vortexfs.node.wal.WriteAheadLog.Options.DEFAULT, 4);
+        assertEquals(Map.of(intent, List.of((byte) 1, (byte) 2, (byte) 3)), plans(home));
+        assertEquals(2, store.step(link, null).nlink());
+        try (MetadataStore other = MetadataStore.open(dir.resolve("other"), clock,
+                io.vortexfs.node.wal.WriteAheadLog.Options.DEFAULT, 4)) {
+            other.installSnapshot(snap);
+            assertEquals(2, other.step(link, null).nlink(), "the replica that takes over knows the step was applied");
+        }
+        store.step(Request.PartitionStep.entry(there, intent, 3, Request.PartitionStep.ADD_LINKS, 0, "", f.ino(), 0, -1,
+                NOW_NS), null);
+        store.step(Request.PartitionStep.of(home, intent, 0, Request.PartitionStep.END, 0, NOW_NS), null);
+        assertEquals(Map.of(), plans(home));
+        assertEquals(List.of(), store.check(p -> true).problems());
+    }
+
+    @Test
+    void theSinglePartitionPathRefusesInodesOfAnotherPartition() throws Exception {
+        store.close();
+        store = MetadataStore.open(dir.resolve("parted"), clock, io.vortexfs.node.wal.WriteAheadLog.Options.DEFAULT, 4);
+        store.createRootIfMissing();
+        int there = (store.partitionOf(ROOT) + 1) % 4;
+        long ino = store.allocateIno(there);
+        store.step(new Request.PartitionStep(there, 1, 0, Request.PartitionStep.MAKE_DIR, ino, ROOT, "", 0, 0,
+                FileType.S_IFDIR | 0755, 0, 0, NOW_NS), null);
+        store.step(Request.PartitionStep.entry(store.partitionOf(ROOT), 1, 1, Request.PartitionStep.PUT_ENTRY, ROOT, "d",
+                ino, 0, 1, NOW_NS), null);
+        FsException e = assertThrows(FsException.class, () -> store.remove(ROOT, "d", true));
+        assertEquals(ErrorCode.BUSY, e.code(), "a directory of another partition goes through a plan");
+        assertEquals(ino, store.entry(ROOT, "d"));
+    }
+
+    private Map<Long, List<Byte>> plans(int partition) {
+        Map<Long, List<Byte>> out = new java.util.HashMap<>();
+        store.intents(partition).forEach((k, v) -> {
+            List<Byte> b = new java.util.ArrayList<>();
+            for (byte x : v) {
+                b.add(x);
+            }
+            out.put(k, b);
+        });
+        return out;
+    }
+
+    @Test
+    void aPromiseToANewCoordinatorFencesOffTheFormerOne() throws Exception {
+        int p = store.partitionOf(ROOT);
+        long[] v = store.promise(p, 2048);
+        assertEquals(2048, v[2]);
+        FsException fenced = assertThrows(FsException.class, () -> mkdir(ROOT, "late"));
+        assertEquals(ErrorCode.NOT_COORDINATOR, fenced.code(), "the former coordinator's change is refused");
+        assertEquals(2048, store.promise(p, 1024)[2], "an older epoch is not promised over a newer one");
+        store.beginEpoch(p, 2048);
+        mkdir(ROOT, "now");
+        assertEquals(List.of("now"), store.entries(ROOT).stream().map(MetadataStore.Named::name).toList());
+    }
 }

@@ -98,6 +98,9 @@ public final class MessageCodec {
         kryo.register(Request.GetPartitionSnapshot.class, 124);
         kryo.register(Request.HasChunks.class, 125);
         kryo.register(Request.Forwarded.class, 126);
+        kryo.register(Request.PartitionStep.class, 127);
+        kryo.register(Request.GetAttrs.class, 128);
+        kryo.register(Request.GetEntry.class, 129);
 
         kryo.register(Response.ClusterView.class, 200);
         kryo.register(Response.NodeStats.class, 201);
@@ -115,6 +118,8 @@ public final class MessageCodec {
         kryo.register(Response.PartitionVersion.class, 213);
         kryo.register(Response.PartitionSnapshot.class, 214);
         kryo.register(Response.ChunksHeld.class, 215);
+        kryo.register(Response.Attrs.class, 216);
+        kryo.register(Response.Entry.class, 217);
         return kryo;
     }
 

@@ -115,6 +115,9 @@ class MessageCodecTest {
         expected.put(Request.GetPartitionVersion.class, 123);
         expected.put(Request.GetPartitionSnapshot.class, 124);
         expected.put(Request.HasChunks.class, 125);
+        expected.put(Request.PartitionStep.class, 127);
+        expected.put(Request.GetAttrs.class, 128);
+        expected.put(Request.GetEntry.class, 129);
         expected.put(Request.Forwarded.class, 126);
         expected.put(Response.ClusterView.class, 200);
         expected.put(Response.NodeStats.class, 201);
@@ -132,6 +135,8 @@ class MessageCodecTest {
         expected.put(Response.PartitionVersion.class, 213);
         expected.put(Response.PartitionSnapshot.class, 214);
         expected.put(Response.ChunksHeld.class, 215);
+        expected.put(Response.Attrs.class, 216);
+        expected.put(Response.Entry.class, 217);
         assertEquals(expected, registeredMessageKinds());
     }
 
