@@ -9,6 +9,7 @@ import io.vortexfs.protocol.FsException;
 import io.vortexfs.protocol.Names;
 import io.vortexfs.protocol.Request;
 import io.vortexfs.protocol.Response;
+import io.vortexfs.protocol.placement.Quorum;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -278,10 +279,20 @@ public final class VortexFileSystem implements AutoCloseable {
     /** Creates and opens a regular file; an existing file is opened unless {@code exclusive}. */
     public long create(String path, int mode, int uid, int gid, boolean exclusive) throws FsException {
         Parent p = parentOf(path);
+        Request.MakeNode make = new Request.MakeNode(p.dir.ino(), p.name, FileType.S_IFREG | (mode & FileType.PERMISSION_BITS),
+                uid, gid, null, config.chunkSize());
         Attr a;
         try {
-            a = client.makeNode(new Request.MakeNode(p.dir.ino(), p.name, FileType.S_IFREG | (mode & FileType.PERMISSION_BITS),
-                    uid, gid, null, config.chunkSize()));
+            try {
+                a = client.makeNode(make);
+            } catch (FsException e) {
+                // The coordinator died with the create in flight: it may or may not have happened.
+                // Without O_EXCL either outcome is fine, so ask again; "exists" then opens it.
+                if (exclusive || !Quorum.unreachable(e)) {
+                    throw e;
+                }
+                a = client.makeNode(make);
+            }
             cache.forget(p.dir.ino());
             cache.putChild(p.dir.ino(), p.name, a);
         } catch (FsException e) {
