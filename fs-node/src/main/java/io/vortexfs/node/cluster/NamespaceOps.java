@@ -469,8 +469,20 @@ public final class NamespaceOps implements AutoCloseable {
     /** Writes the plan into its home partition, then drives it. Returns what each step answered. */
     private List<Attr> run(Plan plan) throws FsException {
         call(plan.home, PartitionStep.of(plan.home, plan.intent, 0, PartitionStep.BEGIN, 0, plan.now), plan.encode());
+        long deadline = System.nanoTime() + timeout.toNanos() * 2;
         try {
-            return drive(plan);
+            while (true) {
+                try {
+                    return drive(plan);
+                } catch (FsException e) {
+                    // A partition changing hands: its next coordinator answers within seconds, and
+                    // finishing now beats leaving a half-done operation for the user to trip over.
+                    if (!passing(e.code()) || System.nanoTime() > deadline) {
+                        throw e;
+                    }
+                    sleep(200);
+                }
+            }
         } catch (FsException e) {
             if (passing(e.code())) {
                 // Begun, not finished: the client must not take this for "not done" and send it again.
@@ -542,6 +554,42 @@ public final class NamespaceOps implements AutoCloseable {
             case TIMEOUT, UNAVAILABLE, NOT_COORDINATOR, IO, STALE, PROTOCOL -> true;
             default -> false;
         };
+    }
+
+    /**
+     * Returns once no plan is left unfinished in {@code partition}, finishing those there are: a
+     * client request is served only on a settled partition, so nobody works on the state between
+     * two steps of an operation whose driver died. Throws NOT_COORDINATOR (the client asks again)
+     * when a plan cannot be finished yet. Plans' own steps never wait here, so two partitions
+     * settling at once cannot wait for each other.
+     */
+    public void settle(int partition) throws FsException {
+        if (store.intents(partition).isEmpty()) {
+            return;
+        }
+        locked(partition, () -> {
+            for (Map.Entry<Long, byte[]> e : store.intents(partition).entrySet()) {
+                try {
+                    drive(Plan.decode(partition, e.getKey(), e.getValue()));
+                } catch (FsException ex) {
+                    if (passing(ex.code()) || ex.code() == ErrorCode.BUSY) {
+                        throw new FsException(ErrorCode.NOT_COORDINATOR, "metadata partition " + partition
+                                + " has an unfinished operation (" + ex.getMessage() + ")");
+                    }
+                    // Undone: the partition is settled all the same.
+                }
+            }
+            return null;
+        });
+    }
+
+    private static void sleep(long ms) throws FsException {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FsException(ErrorCode.TIMEOUT, "interrupted");
+        }
     }
 
     /**

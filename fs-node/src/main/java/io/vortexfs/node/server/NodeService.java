@@ -207,6 +207,7 @@ public final class NodeService implements AutoCloseable {
             throw new FsException(ErrorCode.NOT_SUPPORTED, "unsupported request " + request.getClass().getSimpleName());
         }
         replicator.ensureCoordinator(metadata.partitionOf(ino));
+        namespace.settle(metadata.partitionOf(ino));
         if (request instanceof Request.GetAttr g) {
             return reply(new Response.AttrReply(metadata.getAttr(g.ino())));
         } else if (request instanceof Request.Lookup l) {
