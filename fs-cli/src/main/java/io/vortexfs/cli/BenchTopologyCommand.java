@@ -136,7 +136,7 @@ final class BenchTopologyCommand implements Runnable {
     }
 
     private static long notDead(Response.ClusterView v) {
-        return v.members().stream().filter(m -> m.state() != MemberState.DEAD).count();
+        return v.members().stream().filter(m -> m.state().isUp()).count();
     }
 
     private static long alive(Response.ClusterView v) {

@@ -15,6 +15,11 @@ final class MountOptions {
             description = "How long attributes and names are cached (default 1s).")
     Duration attrTimeout = Duration.ofSeconds(1);
 
+    @Option(names = "--commit-after", paramLabel = "DURATION", converter = Units.DurationConverter.class,
+            description = "The longest data uploaded for a file that stays open waits to be committed to it "
+                    + "(default 30s; keep it far below the nodes' --gc-grace).")
+    Duration commitAfter = MountConfig.DEFAULT_COMMIT_AFTER;
+
     @Option(names = "--timeout", paramLabel = "DURATION", converter = Units.DurationConverter.class,
             description = "Deadline of each request to a node (default 30s).")
     Duration timeout = ClientConfig.DEFAULT.requestTimeout();
@@ -26,7 +31,10 @@ final class MountOptions {
         if (attrTimeout.toSeconds() > 60) {
             throw new UserError("--attr-timeout must be at most 60s");
         }
-        return MountConfig.withChunkSize((int) chunkSize).withAttrTimeout(attrTimeout);
+        if (commitAfter.isZero() || commitAfter.isNegative()) {
+            throw new UserError("--commit-after must be positive");
+        }
+        return MountConfig.withChunkSize((int) chunkSize).withAttrTimeout(attrTimeout).withCommitAfter(commitAfter);
     }
 
     ClientConfig clientConfig() {

@@ -3,6 +3,7 @@ package io.vortexfs.cli;
 import io.vortexfs.node.Node;
 import io.vortexfs.node.NodeConfig;
 import io.vortexfs.node.cluster.ClusterSettings;
+import io.vortexfs.node.cluster.Membership;
 import java.io.IOException;
 import io.vortexfs.protocol.Topology;
 import io.vortexfs.protocol.rpc.HostPort;
@@ -15,12 +16,16 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "node", mixinStandardHelpOptions = true,
-        description = "Run a storage node in the foreground until interrupted.")
+        description = "Run a storage node in the foreground until interrupted.",
+        subcommands = DecommissionCommand.class)
 final class NodeCommand implements Runnable {
     /** The line a node prints on stdout once it serves; scripts and `vortex up` wait for it. */
     static final String READY = "VORTEX-NODE-READY";
 
-    @Option(names = "--data", required = true, paramLabel = "DIR", description = "Directory for this node's chunks and metadata.")
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "Directory for this node's chunks and metadata (required).")
     Path data;
 
     @Option(names = "--port", paramLabel = "PORT", description = "TCP port to serve on (0 picks a free one; default ${DEFAULT-VALUE}).")
@@ -58,6 +63,33 @@ final class NodeCommand implements Runnable {
                     + "Fixed when the cluster is founded (default 32).")
     int partitions;
 
+    @Option(names = "--repair-after", paramLabel = "DURATION", converter = Units.DurationConverter.class,
+            description = "How long a member must stay dead before its chunks and metadata are copied to new owners "
+                    + "(default 10m).")
+    java.time.Duration repairAfter = Membership.Timing.DEFAULT_REPAIR_AFTER;
+
+    @Option(names = "--repair-rate", paramLabel = "SIZE", converter = Units.SizeConverter.class,
+            description = "Most bytes per second this node sends to repair or move chunks; 0 for no limit (default 32M).")
+    long repairRate = NodeConfig.Upkeep.DEFAULT.repairRate();
+
+    @Option(names = "--scrub-every", paramLabel = "DURATION", converter = Units.DurationConverter.class,
+            description = "Pause between two passes that re-read and re-hash every chunk, replacing damaged copies "
+                    + "(default 168h).")
+    java.time.Duration scrubEvery = NodeConfig.Upkeep.DEFAULT.scrubEvery();
+
+    @Option(names = "--scrub-rate", paramLabel = "SIZE", converter = Units.SizeConverter.class,
+            description = "Most bytes per second a scrub pass reads; 0 for no limit (default 16M).")
+    long scrubRate = NodeConfig.Upkeep.DEFAULT.scrubRate();
+
+    @Option(names = "--gc-every", paramLabel = "DURATION", converter = Units.DurationConverter.class,
+            description = "Pause between two passes that delete the chunks no file references (default 1h).")
+    java.time.Duration gcEvery = NodeConfig.Upkeep.DEFAULT.gcEvery();
+
+    @Option(names = "--gc-grace", paramLabel = "DURATION", converter = Units.DurationConverter.class,
+            description = "How long an unreferenced chunk is kept, for writers whose commit is still to come "
+                    + "(default 24h; keep it far above the mount's 30 s).")
+    java.time.Duration gcGrace = NodeConfig.Upkeep.DEFAULT.gcGrace();
+
     @Option(names = "--salvage-wal", description = "Start even if the write-ahead log is damaged before its end, dropping the damaged part.")
     boolean salvageWal;
 
@@ -66,6 +98,9 @@ final class NodeCommand implements Runnable {
 
     @Override
     public void run() {
+        if (data == null) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "Missing required option: '--data=DIR'");
+        }
         if (port < 0 || port > 65535) {
             throw new UserError("--port must be between 0 and 65535: " + port);
         }
@@ -77,6 +112,13 @@ final class NodeCommand implements Runnable {
         }
         if (partitions < 0 || partitions > ClusterSettings.MAX_PARTITIONS) {
             throw new UserError("--partitions must be between 1 and " + ClusterSettings.MAX_PARTITIONS + ": " + partitions);
+        }
+        if (repairAfter.isNegative() || repairRate < 0 || scrubRate < 0) {
+            throw new UserError("--repair-after, --repair-rate and --scrub-rate must not be negative");
+        }
+        if (!NodeConfig.Upkeep.positive(scrubEvery) || !NodeConfig.Upkeep.positive(gcEvery)
+                || !NodeConfig.Upkeep.positive(gcGrace)) {
+            throw new UserError("--scrub-every, --gc-every and --gc-grace must be positive");
         }
         if (writeQuorum > 0 && replicas > 0 && writeQuorum > replicas) {
             throw new UserError("--write-quorum " + writeQuorum + " is more than --replicas " + replicas);
@@ -91,7 +133,9 @@ final class NodeCommand implements Runnable {
         NodeConfig.Cluster d = NodeConfig.Cluster.DEFAULT;
         NodeConfig config = new NodeConfig(base.dataDir(), host, port, workers, base.queueDepth(),
                 base.maxInFlightPerConnection(), base.stalledFrameTimeout(), salvageWal,
-                new NodeConfig.Cluster(join, t, replicas, vnodes, writeQuorum, partitions, d.timing(), d.peerTimeout()));
+                new NodeConfig.Cluster(join, t, replicas, vnodes, writeQuorum, partitions,
+                        d.timing().withRepairAfter(repairAfter), d.peerTimeout()),
+                new NodeConfig.Upkeep(repairRate, scrubEvery, scrubRate, gcEvery, gcGrace));
         Node node;
         try {
             node = Node.start(config);
@@ -109,6 +153,11 @@ final class NodeCommand implements Runnable {
         if (parentPid != null) {
             watchParent(parentPid);
         }
+        node.whenLeft(() -> {
+            System.out.println("node " + node.identity().nodeId() + " has left the cluster; its data directory can go");
+            // Not on the node's own thread: exiting runs the shutdown hook, which closes the node.
+            new Thread(() -> System.exit(0), "vortex-node-exit").start();
+        });
         System.out.println(READY + " " + host + ":" + node.port() + " " + node.identity().nodeId());
         System.out.flush();
         try {

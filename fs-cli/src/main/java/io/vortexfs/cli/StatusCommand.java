@@ -4,7 +4,10 @@ import io.vortexfs.mount.client.ClientConfig;
 import io.vortexfs.mount.client.ClusterClient;
 import io.vortexfs.protocol.FsException;
 import io.vortexfs.protocol.MemberInfo;
+import io.vortexfs.protocol.GcProgress;
 import io.vortexfs.protocol.MemberState;
+import io.vortexfs.protocol.RepairProgress;
+import io.vortexfs.protocol.ScrubProgress;
 import io.vortexfs.protocol.Response;
 import io.vortexfs.protocol.rpc.HostPort;
 import java.util.List;
@@ -20,6 +23,22 @@ final class StatusCommand implements Runnable {
 
     @Option(names = "--json", description = "Print JSON instead of a table.")
     boolean json;
+
+    /**
+     * "checking 40% of 4096, 12 copied (48.0 MiB), 0 dropped", or between passes "idle, ..."; damaged
+     * copies found by scrubbing or reads are added when there were any. Counts are since the node started.
+     */
+    static String repair(RepairProgress p, ScrubProgress scrub) {
+        String counts = p.copied() + " copied (" + Units.humanBytes(p.copiedBytes()) + "), " + p.dropped() + " dropped";
+        if (scrub.damaged() > 0) {
+            counts += ", " + scrub.damaged() + " damaged, " + scrub.healed() + " healed";
+        }
+        if (p.running()) {
+            long pct = p.total() == 0 ? 100 : Math.min(100, p.checked() * 100 / p.total());
+            return "checking " + pct + "% of " + p.total() + ", " + counts;
+        }
+        return p.passes() == 0 ? "not yet run" : "idle, " + counts;
+    }
 
     @Override
     public void run() {
@@ -38,14 +57,14 @@ final class StatusCommand implements Runnable {
                         "cluster %s  topology %s  replicas %d  vnodes %d  partitions %d  members %d (%d alive)%n",
                         view.clusterId(), view.topology(), view.replicas(), view.vnodes(), view.partitions(),
                         view.members().size(), alive));
-                out.append(String.format(Locale.ROOT, "%-38s %-22s %-8s %10s %12s %10s%n", "NODE", "ADDRESS", "STATE",
-                        "CHUNKS", "BYTES", "META KEYS"));
+                out.append(String.format(Locale.ROOT, "%-38s %-22s %-8s %10s %12s %10s  %s%n", "NODE", "ADDRESS", "STATE",
+                        "CHUNKS", "BYTES", "META KEYS", "REPAIR"));
             }
             boolean first = true;
             for (MemberInfo m : view.members()) {
                 Response.NodeStats s = null;
                 try {
-                    if (m.state() != MemberState.DEAD) {
+                    if (m.state().isUp()) {
                         s = client.nodeStats(m);
                     }
                 } catch (FsException e) {
@@ -60,18 +79,33 @@ final class StatusCommand implements Runnable {
                                 .append(",\"metadataKeys\":").append(s.metadataKeys())
                                 .append(",\"walFsyncs\":").append(s.walFsyncs())
                                 .append(",\"chunkFsyncs\":").append(s.chunkFsyncs());
+                        RepairProgress p = s.repair();
+                        out.append(",\"repair\":{\"running\":").append(p.running()).append(",\"checked\":")
+                                .append(p.checked()).append(",\"total\":").append(p.total()).append(",\"lacking\":")
+                                .append(p.lacking()).append(",\"copied\":").append(p.copied())
+                                .append(",\"copiedBytes\":").append(p.copiedBytes()).append(",\"dropped\":")
+                                .append(p.dropped()).append(",\"passes\":").append(p.passes()).append('}');
+                        ScrubProgress sc = s.scrub();
+                        out.append(",\"scrub\":{\"scrubbed\":").append(sc.scrubbed()).append(",\"damaged\":")
+                                .append(sc.damaged()).append(",\"healed\":").append(sc.healed()).append('}');
+                        GcProgress gc = s.gc();
+                        out.append(",\"gc\":{\"passes\":").append(gc.passes()).append(",\"reclaimed\":")
+                                .append(gc.reclaimed()).append(",\"reclaimedBytes\":").append(gc.reclaimedBytes()).append('}');
                     }
                     out.append('}');
                 } else {
-                    out.append(String.format(Locale.ROOT, "%-38s %-22s %-8s %10s %12s %10s%n", m.nodeId(), m.address(),
+                    out.append(String.format(Locale.ROOT, "%-38s %-22s %-8s %10s %12s %10s  %s%n", m.nodeId(), m.address(),
                             m.state(), s == null ? "?" : Long.toString(s.chunkCount()),
                             s == null ? "?" : Units.humanBytes(s.chunkBytes()),
-                            s == null ? "?" : Long.toString(s.metadataKeys())));
+                            s == null ? "?" : Long.toString(s.metadataKeys()), s == null ? "?" : repair(s.repair(), s.scrub())));
                 }
                 first = false;
             }
             if (json) {
                 out.append("]}");
+            }
+            if (!json && view.members().stream().anyMatch(m -> m.state() == MemberState.OUT)) {
+                out.append("OUT: dead for longer than --repair-after; its chunks and metadata have new owners.\n");
             }
             System.out.println(out.toString().stripTrailing());
         } catch (FsException e) {

@@ -2,7 +2,10 @@ package io.vortexfs.node;
 
 import io.netty.buffer.PooledByteBufAllocator;
 import io.vortexfs.node.chunks.ChunkStore;
-import io.vortexfs.node.cluster.ChunkHandOff;
+import io.vortexfs.node.cluster.ChunkCollector;
+import io.vortexfs.node.cluster.ChunkRepair;
+import io.vortexfs.node.cluster.ChunkScrub;
+import io.vortexfs.node.cluster.Departure;
 import io.vortexfs.node.cluster.ClusterSettings;
 import io.vortexfs.node.cluster.Membership;
 import io.vortexfs.node.cluster.Peers;
@@ -35,8 +38,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Node implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Node.class);
-    /** How often a node checks, besides after every arrival, that its chunks' other owners hold them. */
-    private static final Duration HAND_OFF_PERIOD = Duration.ofMinutes(5);
+    /** How often a node checks, besides after every change of members, that its chunks' owners hold them. */
+    private static final Duration REPAIR_PERIOD = Duration.ofMinutes(5);
 
     private final FileChannel lockChannel;
     private final FileLock lock;
@@ -50,12 +53,26 @@ public final class Node implements AutoCloseable {
         Peers peers;
         MetadataStore metadata;
         Membership membership;
-        ChunkHandOff handOff;
+        ChunkRepair repair;
+        ChunkScrub scrub;
+        ChunkCollector collector;
+        Departure departure;
+        /** What the node does once it has left the cluster; set by whoever runs it. */
+        volatile Runnable onLeft = () -> { };
         NodeService service;
 
         void close() {
-            if (handOff != null) {
-                handOff.close();
+            if (repair != null) {
+                repair.close();
+            }
+            if (scrub != null) {
+                scrub.close();
+            }
+            if (collector != null) {
+                collector.close();
+            }
+            if (departure != null) {
+                departure.close();
             }
             if (membership != null) {
                 membership.close();
@@ -169,11 +186,27 @@ public final class Node implements AutoCloseable {
             }
         }
         parts.membership = new Membership(self, settings, want.timing(), parts.peers, config.dataDir(), System::nanoTime);
+        // Surplus copies are dropped only once every view has had time to agree on the ring.
+        parts.repair = new ChunkRepair(parts.membership, chunks, parts.peers, want.peerTimeout(), REPAIR_PERIOD,
+                config.upkeep().repairRate(), want.timing().deadAfter().multipliedBy(3), System::nanoTime);
+        parts.scrub = new ChunkScrub(parts.membership, chunks, parts.peers, want.peerTimeout(), config.upkeep().scrubEvery(),
+                config.upkeep().scrubRate(), System::nanoTime);
+        parts.collector = new ChunkCollector(parts.membership, chunks, parts.peers, want.peerTimeout(),
+                config.upkeep().gcEvery(), config.upkeep().gcGrace(), System::currentTimeMillis);
+        // Heartbeats saying LEFT for a few intervals before the node stops, so nobody mistakes it for dead.
+        parts.departure = new Departure(parts.membership, chunks, parts.metadata, parts.repair, parts.peers,
+                want.peerTimeout(), want.timing().interval().multipliedBy(5), () -> parts.onLeft.run());
         parts.service = new NodeService(identity, config, chunks, parts.metadata, parts.membership, parts.peers,
-                PooledByteBufAllocator.DEFAULT);
+                parts.repair, parts.scrub, parts.collector, parts.departure, PooledByteBufAllocator.DEFAULT);
         parts.membership.start(known);
-        parts.handOff = new ChunkHandOff(parts.membership, chunks, parts.peers, want.peerTimeout(), HAND_OFF_PERIOD);
-        parts.handOff.start();
+        parts.repair.start();
+        parts.scrub.start();
+        parts.collector.start();
+        try {
+            parts.departure.resumeIfLeaving();
+        } catch (io.vortexfs.protocol.FsException e) {
+            throw new IOException("cannot go on leaving the cluster: " + e.getMessage(), e);
+        }
         return parts.service;
     }
 
@@ -206,6 +239,11 @@ public final class Node implements AutoCloseable {
 
     public Membership membership() {
         return parts.membership;
+    }
+
+    /** Runs {@code r} once this node has been decommissioned and has handed over everything it held. */
+    public void whenLeft(Runnable r) {
+        parts.onLeft = r;
     }
 
     @Override

@@ -24,9 +24,10 @@ import java.util.List;
  * @param salvageWal start even when the write-ahead log is damaged before its tail, dropping the
  *                   damaged part and everything after it (an operator's decision, never a default)
  * @param cluster    which cluster to found or join, and how
+ * @param upkeep     rates and periods of the chunk repair and scrubbing
  */
 public record NodeConfig(Path dataDir, String host, int port, int workers, int queueDepth, int maxInFlightPerConnection,
-        Duration stalledFrameTimeout, boolean salvageWal, Cluster cluster) {
+        Duration stalledFrameTimeout, boolean salvageWal, Cluster cluster, Upkeep upkeep) {
 
     /**
      * @param join        members to ask to let this node in; empty to found a cluster, or to rejoin the
@@ -35,7 +36,7 @@ public record NodeConfig(Path dataDir, String host, int port, int workers, int q
      * @param replicas    0 to take the cluster's ({@link ClusterSettings#DEFAULT_REPLICAS} when founding)
      * @param vnodes      0 to take the cluster's ({@link HashRing#DEFAULT_VNODES} when founding)
      * @param writeQuorum 0 for the default rule; only used when founding
-     * @param timing      heartbeat interval and failure-detection delays
+     * @param timing      heartbeat interval, failure-detection delays and the grace before repair
      * @param peerTimeout deadline of a call to another node
      */
     public record Cluster(List<HostPort> join, Topology topology, int replicas, int vnodes, int writeQuorum,
@@ -50,6 +51,38 @@ public record NodeConfig(Path dataDir, String host, int port, int workers, int q
             }
         }
     }
+
+    /**
+     * The background work that keeps a node's chunks whole, and how much of the disk it may take.
+     *
+     * @param repairRate most bytes per second the chunk repair sends to other owners; 0 for no limit
+     * @param scrubEvery pause between two scrub passes over every chunk
+     * @param scrubRate  most bytes per second a scrub pass reads; 0 for no limit
+     * @param gcEvery    pause between two garbage collection passes
+     * @param gcGrace    how old an unreferenced chunk must be before it is deleted: far longer than a
+     *                   writer may take between storing a chunk and committing it (30 s for a mount)
+     */
+    public record Upkeep(long repairRate, Duration scrubEvery, long scrubRate, Duration gcEvery, Duration gcGrace) {
+        /**
+         * Rates that leave a disk most of its bandwidth for the users; a week between scrubs, as Ceph's
+         * deep scrub; a day's grace for unreferenced chunks, which covers a mount cut off for hours.
+         */
+        public static final Upkeep DEFAULT = new Upkeep(32L << 20, Duration.ofDays(7), 16L << 20, Duration.ofHours(1),
+                Duration.ofDays(1));
+
+        public Upkeep {
+            if (repairRate < 0 || scrubRate < 0) {
+                throw new IllegalArgumentException("repair and scrub rates must not be negative");
+            }
+            if (!positive(scrubEvery) || !positive(gcEvery) || !positive(gcGrace)) {
+                throw new IllegalArgumentException("scrub and garbage collection periods must be positive");
+            }
+        }
+
+        public static boolean positive(Duration d) {
+            return !d.isNegative() && !d.isZero();
+        }
+    }
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 7400;
 
@@ -60,8 +93,8 @@ public record NodeConfig(Path dataDir, String host, int port, int workers, int q
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port out of range: " + port);
         }
-        if (cluster == null) {
-            throw new IllegalArgumentException("cluster == null");
+        if (cluster == null || upkeep == null) {
+            throw new IllegalArgumentException("cluster == null || upkeep == null");
         }
         if (workers <= 0 || queueDepth <= 0 || maxInFlightPerConnection <= 0) {
             throw new IllegalArgumentException("workers, queueDepth and maxInFlightPerConnection must be positive");
@@ -69,16 +102,23 @@ public record NodeConfig(Path dataDir, String host, int port, int workers, int q
     }
 
     public static NodeConfig defaults(Path dataDir, String host, int port) {
-        return new NodeConfig(dataDir, host, port, 16, 4096, 256, Duration.ofSeconds(30), false, Cluster.DEFAULT);
+        return new NodeConfig(dataDir, host, port, 16, 4096, 256, Duration.ofSeconds(30), false, Cluster.DEFAULT,
+                Upkeep.DEFAULT);
     }
 
     public NodeConfig withStalledFrameTimeout(Duration d) {
-        return new NodeConfig(dataDir, host, port, workers, queueDepth, maxInFlightPerConnection, d, salvageWal, cluster);
+        return new NodeConfig(dataDir, host, port, workers, queueDepth, maxInFlightPerConnection, d, salvageWal, cluster,
+                upkeep);
     }
 
     public NodeConfig withCluster(Cluster c) {
         return new NodeConfig(dataDir, host, port, workers, queueDepth, maxInFlightPerConnection, stalledFrameTimeout,
-                salvageWal, c);
+                salvageWal, c, upkeep);
+    }
+
+    public NodeConfig withUpkeep(Upkeep u) {
+        return new NodeConfig(dataDir, host, port, workers, queueDepth, maxInFlightPerConnection, stalledFrameTimeout,
+                salvageWal, cluster, u);
     }
 
     public Duration peerTimeout() {

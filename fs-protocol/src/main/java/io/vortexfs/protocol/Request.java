@@ -265,6 +265,35 @@ public sealed interface Request extends Message {
     }
 
     /**
+     * Tells node {@code nodeId} (the node that receives it, no other) to leave the cluster: it stops
+     * owning keys, hands what it holds to their owners, and stops once they hold all of it.
+     * Answered with {@link Response.Drain}.
+     */
+    record Decommission(String nodeId) implements Request {
+        public Decommission {
+            requireText(nodeId, "node id");
+        }
+    }
+
+    /** Asks a node how far its decommissioning has come; answered with {@link Response.Drain}. */
+    record GetDrain() implements Request {
+    }
+
+    /**
+     * Asks the coordinator of {@code partition} for the chunks its files reference, a page at a time:
+     * the slots after {@code (afterIno, afterIndex)} in inode and index order. Answered with
+     * {@link Response.ChunkRefs}. Nodes use it to find the chunks nothing references any more.
+     */
+    record ListChunkRefs(int partition, long afterIno, long afterIndex, int limit) implements Request {
+        public static final int MAX_LIMIT = 8192;
+
+        public ListChunkRefs {
+            require(partition >= 0, "partition < 0");
+            require(limit > 0 && limit <= MAX_LIMIT, "limit out of range: " + limit);
+        }
+    }
+
+    /**
      * One step of a namespace operation that spans metadata partitions, sent by the node running the
      * operation to the coordinator of {@code partition}, which logs and replicates it like any other
      * change. Every step is idempotent, so an operation interrupted by a crash is finished by running

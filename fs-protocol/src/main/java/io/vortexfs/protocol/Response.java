@@ -35,6 +35,25 @@ public sealed interface Response extends Message {
         }
     }
 
+    /**
+     * How far a node's decommissioning has come: {@code leaving} once it was asked to; the chunks it
+     * still holds and the metadata partitions whose coordinator does not yet have its state;
+     * {@code done} when both are zero and the node is about to stop.
+     */
+    record Drain(String nodeId, boolean leaving, long chunksLeft, int partitionsBehind, boolean done)
+            implements Response {
+    }
+
+    /**
+     * A page of the chunks a partition's files reference (an id may repeat). When {@code done} is
+     * false, the next page starts after {@code (nextIno, nextIndex)}.
+     */
+    record ChunkRefs(List<ChunkId> ids, long nextIno, long nextIndex, boolean done) implements Response {
+        public ChunkRefs {
+            ids = Lists.checked(ids, ChunkId.class);
+        }
+    }
+
     /** The attributes asked for with {@link Request.GetAttrs}, of those inodes that exist. */
     record Attrs(List<Attr> attrs) implements Response {
         public Attrs {
@@ -53,9 +72,17 @@ public sealed interface Response extends Message {
     /**
      * A node's storage figures. {@code walFsyncs} and {@code chunkFsyncs} count the fsyncs the node
      * has made since it started (of its write-ahead log; of chunk files and their directories).
+     * {@code repair} is where its chunk repair stands, {@code scrub} what its scrubbing found,
+     * {@code gc} what its garbage collection reclaimed.
      */
     record NodeStats(String nodeId, long chunkCount, long chunkBytes, long metadataKeys, long totalBytes, long freeBytes,
-            long walFsyncs, long chunkFsyncs) implements Response {
+            long walFsyncs, long chunkFsyncs, RepairProgress repair, ScrubProgress scrub, GcProgress gc)
+            implements Response {
+        public NodeStats {
+            if (repair == null || scrub == null || gc == null) {
+                throw new IllegalArgumentException("repair, scrub and gc must be given");
+            }
+        }
     }
 
     /** Success with nothing more to say. */

@@ -71,6 +71,10 @@ public final class Samples {
                 new Request.GetPartitionSnapshot(7),
                 new Request.HasChunks(List.of()),
                 new Request.HasChunks(List.of(chunkId("h1"), chunkId("h2"))),
+                new Request.ListChunkRefs(0, 0, 0, 1),
+                new Request.Decommission("node-b"),
+                new Request.GetDrain(),
+                new Request.ListChunkRefs(4095, Long.MAX_VALUE, 12, Request.ListChunkRefs.MAX_LIMIT),
                 new Request.Forwarded(new Request.GetAttr(5)),
                 new Request.Forwarded(new Request.CommitWrite(3, List.of(slot0, hole), 4096, 17)),
                 Request.PartitionStep.of(3, 1L << 40, 0, Request.PartitionStep.DROP_DIR, 99, 5),
@@ -85,20 +89,30 @@ public final class Samples {
         MemberInfo a = new MemberInfo("node-a", "10.0.0.1", 7400, MemberState.ALIVE, 1);
         MemberInfo b = new MemberInfo("node-b", "::1", 65535, MemberState.SUSPECT, Long.MAX_VALUE);
         MemberInfo c = new MemberInfo("node-c", "host.example", 1, MemberState.LEFT, 0);
+        MemberInfo d = new MemberInfo("node-d", "10.0.0.4", 7401, MemberState.OUT, 3);
+        MemberInfo e = new MemberInfo("node-e", "10.0.0.5", 7402, MemberState.DRAINING, 2);
         return List.of(
                 new Response.ClusterView("cluster-1", "all-to-all", 1, 1024, 0, 1, List.of(a)),
-                new Response.ClusterView(null, null, 3, 1, 2, 4096, List.of(a, b, c)),
+                new Response.ClusterView(null, null, 3, 1, 2, 4096, List.of(a, b, c, d, e)),
                 new Response.Stored(3),
                 new Response.PartitionVersion(5, 2, Long.MAX_VALUE, 0),
                 new Response.PartitionVersion(5, 2, 3, 1025),
                 new Response.PartitionSnapshot(5, 0, 0),
                 new Response.ChunksHeld(List.of()),
+                new Response.ChunkRefs(List.of(), 0, 0, true),
+                new Response.Drain("node-a", false, 0, 0, false),
+                new Response.Drain("node-b", true, Long.MAX_VALUE, 4096, true),
+                new Response.ChunkRefs(List.of(chunkId("r1"), chunkId("r1"), chunkId("r2")), Long.MAX_VALUE, 7, false),
                 new Response.ChunksHeld(List.of(chunkId("h2"))),
                 new Response.Attrs(List.of()),
                 new Response.Entry(0),
                 new Response.Entry(Long.MAX_VALUE),
                 new Response.Attrs(List.of(fileAttr(2), dirAttr(3))),
-                new Response.NodeStats("node-a", 1, 2, 3, Long.MAX_VALUE, 0, 17, 4),
+                new Response.NodeStats("node-a", 1, 2, 3, Long.MAX_VALUE, 0, 17, 4, RepairProgress.NONE, ScrubProgress.NONE,
+                        GcProgress.NONE),
+                new Response.NodeStats("node-b", 1, 2, 3, 4, 5, 6, 7,
+                        new RepairProgress(true, 10, 4096, 3, 12 << 20, 1, 2, Long.MAX_VALUE), new ScrubProgress(9, 1, 1),
+                        new GcProgress(3, 40, 40L << 22)),
                 new Response.Ok(),
                 new Response.ChunkData(chunkId("c"), 3),
                 new Response.AttrReply(fileAttr(2)),

@@ -17,6 +17,7 @@ final class TestCluster implements AutoCloseable {
     private final String topology;
     private final int replicas;
     private final List<Node> nodes = new ArrayList<>();
+    private final List<String> nodeArgs = new ArrayList<>();
     private final List<Vortex.Proc> mounts = new ArrayList<>();
 
     final class Node {
@@ -38,6 +39,7 @@ final class TestCluster implements AutoCloseable {
             if (replicas > 0) {
                 args.add("--replicas=" + replicas);
             }
+            args.addAll(nodeArgs);
             List<String> others = nodes.stream().filter(n -> n != this && n.address != null).map(n -> n.address).toList();
             if (!others.isEmpty()) {
                 args.add("--join=" + String.join(",", others));
@@ -94,6 +96,12 @@ final class TestCluster implements AutoCloseable {
         this.dir = dir;
         this.topology = topology;
         this.replicas = replicas;
+    }
+
+    /** Adds options that every node is started (and restarted) with. */
+    TestCluster withNodeArgs(String... args) {
+        nodeArgs.addAll(List.of(args));
+        return this;
     }
 
     int size() {

@@ -99,7 +99,7 @@ public final class ClusterClient implements AutoCloseable {
         }
         Response.ClusterView old = view;
         if (old == null || !sameMembers(old, v) || old.vnodes() != v.vnodes()) {
-            this.ring = new HashRing(v.members(), v.vnodes());
+            this.ring = new HashRing(v.members().stream().filter(m -> m.state().ownsKeys()).toList(), v.vnodes());
         }
         java.util.Map<String, MemberInfo> byId = new java.util.HashMap<>();
         for (MemberInfo m : v.members()) {
@@ -114,18 +114,20 @@ public final class ClusterClient implements AutoCloseable {
             return false;
         }
         for (int i = 0; i < a.members().size(); i++) {
-            if (!a.members().get(i).nodeId().equals(b.members().get(i).nodeId())) {
+            MemberInfo x = a.members().get(i);
+            MemberInfo y = b.members().get(i);
+            if (!x.nodeId().equals(y.nodeId()) || x.state().ownsKeys() != y.state().ownsKeys()) {
                 return false;
             }
         }
         return true;
     }
 
-    /** Where a fresh view may be had: the members not known dead, then the seeds. */
+    /** Where a fresh view may be had: the members not known down, then the seeds. */
     private List<HostPort> viewSources() {
         List<HostPort> out = new ArrayList<>();
         for (MemberInfo m : view.members()) {
-            if (m.state() != MemberState.DEAD) {
+            if (m.state().isUp()) {
                 out.add(address(m));
             }
         }
@@ -166,6 +168,12 @@ public final class ClusterClient implements AutoCloseable {
     }
 
     public Response.ClusterView view() {
+        return view;
+    }
+
+    /** Asks the members for their view now and returns it (the one held, if none answers). */
+    public Response.ClusterView freshView() {
+        refreshNow();
         return view;
     }
 
@@ -243,7 +251,7 @@ public final class ClusterClient implements AutoCloseable {
         FsException last = null;
         int answered = 0;
         for (MemberInfo m : v.members()) {
-            if (m.state() == MemberState.DEAD) {
+            if (!m.state().isUp()) {
                 continue;
             }
             try (Reply r = call(m, new Request.StatFs(), null)) {
@@ -259,7 +267,8 @@ public final class ClusterClient implements AutoCloseable {
         if (answered == 0) {
             throw last != null ? last : new FsException(ErrorCode.UNAVAILABLE, "no member answered statfs");
         }
-        int copies = Math.max(1, Math.min(v.replicas(), v.members().size()));
+        long owning = v.members().stream().filter(m -> m.state().ownsKeys()).count();
+        int copies = (int) Math.max(1, Math.min(v.replicas(), owning));
         return new Response.FsStats(total / copies, free / copies, files);
     }
 
@@ -268,6 +277,19 @@ public final class ClusterClient implements AutoCloseable {
         RpcClient c = pool.get(new HostPort(member.host(), member.port()));
         try (Reply r = c.callSync(new Request.Fsck(), null, timeout)) {
             return (Response.FsckReport) r.response();
+        }
+    }
+
+    /** Asks {@code member} to leave the cluster (see {@link Request.Decommission}). */
+    public Response.Drain decommission(MemberInfo member) throws FsException {
+        try (Reply r = call(member, new Request.Decommission(member.nodeId()), null)) {
+            return (Response.Drain) r.response();
+        }
+    }
+
+    public Response.Drain drain(MemberInfo member) throws FsException {
+        try (Reply r = call(member, new Request.GetDrain(), null)) {
+            return (Response.Drain) r.response();
         }
     }
 
@@ -288,7 +310,7 @@ public final class ClusterClient implements AutoCloseable {
         List<MemberInfo> owners = ring.owners(HashRing.pointOf(id), v.replicas());
         List<HostPort> live = new ArrayList<>();
         for (MemberInfo m : aliveFirst(owners)) {
-            if (m.state() != MemberState.DEAD) {
+            if (m.state().isUp()) {
                 live.add(address(m));
             }
         }

@@ -14,10 +14,14 @@ import java.time.Duration;
  * @param cachedChunks     chunks kept in the read cache
  * @param attrTimeout      the longest a change made through another mount may stay unseen here;
  *                         split between the kernel's cache and the mount's own
+ * @param commitAfter      the longest a chunk uploaded for a file that stays open waits to be
+ *                         committed to it; nodes reclaim unreferenced chunks after their grace
+ *                         ({@code --gc-grace}), which must be far longer
  */
 public record MountConfig(int chunkSize, int maxDirtyChunksPerFile, int maxUploadsPerFile, int ioThreads,
-        int readAheadChunks, long dirtyBudgetBytes, int cachedChunks, Duration attrTimeout) {
+        int readAheadChunks, long dirtyBudgetBytes, int cachedChunks, Duration attrTimeout, Duration commitAfter) {
     public static final int DEFAULT_CHUNK_SIZE = 4 << 20;
+    public static final Duration DEFAULT_COMMIT_AFTER = Duration.ofSeconds(30);
     public static final int MIN_CHUNK_SIZE = 4 << 10;
     public static final int MAX_CHUNK_SIZE = 64 << 20;
 
@@ -44,15 +48,24 @@ public record MountConfig(int chunkSize, int maxDirtyChunksPerFile, int maxUploa
         if (attrTimeout.isNegative()) {
             throw new IllegalArgumentException("attrTimeout < 0: " + attrTimeout);
         }
+        if (commitAfter.isNegative() || commitAfter.isZero()) {
+            throw new IllegalArgumentException("commitAfter must be positive: " + commitAfter);
+        }
     }
 
     public static MountConfig withChunkSize(int chunkSize) {
-        return new MountConfig(chunkSize, 2, 4, 8, 2, Math.max(96L << 20, 6L * chunkSize), 8, Duration.ofSeconds(1));
+        return new MountConfig(chunkSize, 2, 4, 8, 2, Math.max(96L << 20, 6L * chunkSize), 8, Duration.ofSeconds(1),
+                DEFAULT_COMMIT_AFTER);
     }
 
     public MountConfig withAttrTimeout(Duration t) {
         return new MountConfig(chunkSize, maxDirtyChunksPerFile, maxUploadsPerFile, ioThreads, readAheadChunks,
-                dirtyBudgetBytes, cachedChunks, t);
+                dirtyBudgetBytes, cachedChunks, t, commitAfter);
+    }
+
+    public MountConfig withCommitAfter(Duration d) {
+        return new MountConfig(chunkSize, maxDirtyChunksPerFile, maxUploadsPerFile, ioThreads, readAheadChunks,
+                dirtyBudgetBytes, cachedChunks, attrTimeout, d);
     }
 
     public static MountConfig defaults() {

@@ -65,6 +65,8 @@ final class OpenFile {
     private boolean unlinked;
     private long size;
     private long committedSize;
+    /** When the oldest of the {@code pending} slots was recorded (System.nanoTime). */
+    private long pendingSinceNanos;
     private long lastWriteNs;
     private long nextSequentialRead = -1;
     private final int readAhead;
@@ -374,7 +376,25 @@ final class OpenFile {
         } else {
             slots.put(u.index(), ref);
         }
+        if (pending.isEmpty()) {
+            pendingSinceNanos = System.nanoTime();
+        }
         pending.add(new ChunkSlot(u.index(), ref));
+    }
+
+    /**
+     * Records the uploads that have finished and commits them once the oldest has waited {@code
+     * maxAge}. Nodes reclaim chunks that no file references after a grace period, so a file held
+     * open for a long time must not leave the chunks it uploaded unreferenced: a slowly growing log
+     * would otherwise commit only when it is closed.
+     */
+    synchronized void commitAged(Duration maxAge) throws FsException {
+        while (!inFlight.isEmpty() && inFlight.peekFirst().ref().isDone()) {
+            reapOldest();
+        }
+        if (!pending.isEmpty() && System.nanoTime() - pendingSinceNanos >= maxAge.toNanos()) {
+            commit(false);
+        }
     }
 
     private ChunkRef awaitUpload(CompletableFuture<ChunkRef> f) throws FsException {

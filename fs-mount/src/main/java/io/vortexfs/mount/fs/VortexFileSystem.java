@@ -11,6 +11,7 @@ import io.vortexfs.protocol.Request;
 import io.vortexfs.protocol.Response;
 import io.vortexfs.protocol.placement.Quorum;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -47,6 +48,8 @@ public final class VortexFileSystem implements AutoCloseable {
     private final ChunkCache chunks;
     private final DirtyBudget budget;
     private final ThreadPoolExecutor io;
+    /** Commits what long-open files have uploaded (see {@link OpenFile#commitAged}). */
+    private final java.util.concurrent.ScheduledExecutorService committer;
     private final Map<Long, OpenFile> handles = new ConcurrentHashMap<>();
     private final Map<Long, OpenFile> openByIno = new HashMap<>();
     private final AtomicLong nextHandle = new AtomicLong(1);
@@ -68,6 +71,31 @@ public final class VortexFileSystem implements AutoCloseable {
                     return t;
                 }, new ThreadPoolExecutor.CallerRunsPolicy());
         this.budget = new DirtyBudget(config.dirtyBudgetBytes());
+        this.committer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "vortex-committer");
+            t.setDaemon(true);
+            return t;
+        });
+        // Looked at three times per commitAfter, so nothing waits much past it.
+        long check = Math.max(100, config.commitAfter().toMillis() / 3);
+        committer.scheduleWithFixedDelay(this::commitAged, check, check, TimeUnit.MILLISECONDS);
+    }
+
+    private void commitAged() {
+        List<OpenFile> open;
+        synchronized (openByIno) {
+            open = new ArrayList<>(openByIno.values());
+        }
+        for (OpenFile f : open) {
+            try {
+                f.commitAged(config.commitAfter());
+            } catch (FsException e) {
+                LOG.debug("committing what file {} uploaded failed (the next flush tries again): {}", f.ino(),
+                        e.getMessage());
+            } catch (RuntimeException e) {
+                LOG.warn("committing what file {} uploaded failed", f.ino(), e);
+            }
+        }
     }
 
     // ---- names ----
@@ -413,6 +441,7 @@ public final class VortexFileSystem implements AutoCloseable {
 
     @Override
     public void close() {
+        committer.shutdownNow();
         flushAll();
         io.shutdown();
     }

@@ -46,7 +46,8 @@ class VortexFileSystemTest {
 
     private VortexFileSystem newMount() {
         // A budget of 4 chunks for 2 dirty + 3 uploading per file: writers must reap their own uploads to go on.
-        return new VortexFileSystem(client, new MountConfig(CHUNK, 2, 3, 4, 2, 4 * CHUNK, 4, Duration.ofSeconds(1)));
+        return new VortexFileSystem(client, new MountConfig(CHUNK, 2, 3, 4, 2, 4 * CHUNK, 4, Duration.ofSeconds(1),
+                MountConfig.DEFAULT_COMMIT_AFTER));
     }
 
     @AfterEach
@@ -110,6 +111,25 @@ class VortexFileSystemTest {
         assertEquals(model.length, n);
         assertArrayEquals(model, Arrays.copyOf(all, n));
         other.release(h);
+    }
+
+    @Test
+    void chunksUploadedByAFileKeptOpenAreCommittedWithoutAFlush() throws Exception {
+        long fh = fs.create("/log", 0644, 0, 0, true);
+        Random rnd = new Random(7);
+        for (int i = 0; i < 5; i++) {
+            byte[] data = new byte[CHUNK];
+            rnd.nextBytes(data);
+            fs.write(fh, (long) i * CHUNK, data, CHUNK); // past 2 dirty buffers, the oldest are uploaded
+        }
+        long ino = fs.getattr("/log").ino();
+        assertEquals(0, client.getLayout(ino).slots().size(), "nothing committed yet");
+        fs.handle(fh).commitAged(Duration.ofHours(1));
+        assertEquals(0, client.getLayout(ino).slots().size(), "not old enough yet");
+        fs.handle(fh).commitAged(Duration.ZERO);
+        List<io.vortexfs.protocol.ChunkSlot> slots = client.getLayout(ino).slots();
+        assertTrue(slots.size() >= 2, "the uploaded chunks are referenced by the file: " + slots);
+        fs.release(fh);
     }
 
     @Test
@@ -219,7 +239,8 @@ class VortexFileSystemTest {
     void aFileWithChunksLargerThanHalfTheBudgetIsWrittenWithoutWaitingOnItself() throws Exception {
         // Created by a mount with 3-chunk-unit chunks; written through one whose whole budget is 4 units.
         VortexFileSystem bigChunks = new VortexFileSystem(client,
-                new MountConfig(3 * CHUNK, 2, 3, 4, 2, 6 * CHUNK, 4, Duration.ofSeconds(1)));
+                new MountConfig(3 * CHUNK, 2, 3, 4, 2, 6 * CHUNK, 4, Duration.ofSeconds(1),
+                        MountConfig.DEFAULT_COMMIT_AFTER));
         bigChunks.release(bigChunks.create("/big", 0644, 0, 0, true));
         long fh = fs.open("/big");
         byte[] data = new byte[9 * CHUNK + 5];

@@ -81,8 +81,43 @@ public final class ChunkStore {
         return root.resolve(hex.substring(0, 2)).resolve(hex);
     }
 
+    /** True when the chunk is stored durably (see {@link #existsDurably}). */
     public boolean contains(ChunkId id) {
-        return Files.exists(pathOf(id));
+        return existsDurably(id, pathOf(id));
+    }
+
+    /**
+     * Moves a damaged copy of chunk {@code id} out of the store, to {@code DIR/damaged-chunks/}, where
+     * an operator can look at it and nothing serves it. Returns false when it was not stored.
+     */
+    public boolean quarantine(ChunkId id) throws IOException {
+        Path target = pathOf(id);
+        Path damaged = root.resolveSibling("damaged-chunks");
+        Files.createDirectories(damaged);
+        synchronized (stripes[(int) (id.w3() & (stripes.length - 1))]) {
+            long size;
+            try {
+                size = Files.size(target);
+            } catch (NoSuchFileException e) {
+                return false;
+            }
+            Files.move(target, damaged.resolve(id.hex()), StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
+            fsyncDirectory(target.getParent());
+            fsyncDirectory(damaged);
+            fsyncs.addAndGet(2);
+            count.decrementAndGet();
+            bytes.addAndGet(-size);
+            return true;
+        }
+    }
+
+    /**
+     * Deletes chunk {@code id} durably (the directory is fsynced). Returns false when it was not
+     * stored. The caller decides that the copy is not needed; nothing here checks who else holds it.
+     */
+    public boolean remove(ChunkId id) throws IOException {
+        return removeIfOlder(id, Long.MAX_VALUE) >= 0;
     }
 
     /**
@@ -95,7 +130,7 @@ public final class ChunkStore {
             throw new FsException(ErrorCode.CORRUPT, "chunk bytes hash to " + actual + ", not " + id);
         }
         Path target = pathOf(id);
-        if (existsDurably(id, target)) {
+        if (refreshIfPresent(id, target)) {
             return;
         }
         Path temp = tmp.resolve(UUID.randomUUID() + ".part");
@@ -113,6 +148,7 @@ public final class ChunkStore {
             synchronized (stripes[(int) (id.w3() & (stripes.length - 1))]) {
                 if (Files.exists(target)) {
                     deleteQuietly(temp);
+                    touch(target);
                     return;
                 }
                 Path dir = target.getParent();
@@ -149,6 +185,67 @@ public final class ChunkStore {
     private boolean existsDurably(ChunkId id, Path target) {
         synchronized (stripes[(int) (id.w3() & (stripes.length - 1))]) {
             return Files.exists(target);
+        }
+    }
+
+    /**
+     * True when the chunk is stored durably, in which case its file's modification time is set to
+     * now: a chunk stored again (a writer deduplicated against it) is young again, so the garbage
+     * collection's grace protects it until the writer's commit references it. Under the chunk's
+     * stripe lock, as {@link #removeIfOlder} checks the time.
+     */
+    private boolean refreshIfPresent(ChunkId id, Path target) throws FsException {
+        synchronized (stripes[(int) (id.w3() & (stripes.length - 1))]) {
+            if (!Files.exists(target)) {
+                return false;
+            }
+            touch(target);
+            return true;
+        }
+    }
+
+    private static void touch(Path target) throws FsException {
+        try {
+            Files.setLastModifiedTime(target, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis()));
+        } catch (NoSuchFileException e) {
+            throw new FsException(ErrorCode.IO, "chunk file " + target.getFileName() + " vanished while being stored");
+        } catch (IOException e) {
+            throw new FsException(ErrorCode.IO, "cannot refresh chunk file " + target.getFileName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** When chunk {@code id} was last stored (its file's modification time), or -1 when it is not stored. */
+    public long storedAtMillis(ChunkId id) {
+        try {
+            return Files.getLastModifiedTime(pathOf(id)).toMillis();
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * Deletes chunk {@code id} if it was last stored before {@code cutoffMillis}; returns its size, or
+     * -1 when it was younger or absent. Under the stripe lock, so a writer storing it again at the same
+     * moment either makes it young first or, coming second, finds it gone and writes it anew.
+     */
+    public long removeIfOlder(ChunkId id, long cutoffMillis) throws IOException {
+        Path target = pathOf(id);
+        synchronized (stripes[(int) (id.w3() & (stripes.length - 1))]) {
+            long size;
+            try {
+                if (Files.getLastModifiedTime(target).toMillis() >= cutoffMillis) {
+                    return -1;
+                }
+                size = Files.size(target);
+            } catch (NoSuchFileException e) {
+                return -1;
+            }
+            Files.delete(target);
+            fsyncDirectory(target.getParent());
+            fsyncs.incrementAndGet();
+            count.decrementAndGet();
+            bytes.addAndGet(-size);
+            return size;
         }
     }
 

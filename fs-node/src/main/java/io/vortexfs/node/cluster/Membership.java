@@ -39,9 +39,11 @@ import org.slf4j.LoggerFactory;
  * other member, in a ring cluster its live successor and predecessor in node-id order, so news
  * travels around the ring both ways. Merging keeps, per member, the newest generation and within it
  * the highest counter; a counter seen to rise marks the member as heard from. A member not heard from
- * for {@code suspectAfter} is SUSPECT, for {@code deadAfter} DEAD. Liveness is each node's own
- * judgement and is not gossiped: only counters are, so a restarted member's fresh counter can never
- * be overruled by an old "dead" rumour.
+ * for {@code suspectAfter} is SUSPECT, for {@code deadAfter} DEAD, and dead for {@code repairAfter}
+ * more it is OUT: it leaves the hash ring, so its keys get new owners, which the repair fills. Liveness
+ * is each node's own judgement and is not gossiped: only counters are, so a restarted member's fresh
+ * counter can never be overruled by an old "dead" rumour, and a member that comes back is put back on
+ * the ring by every node that hears it.
  *
  * <p>The member list (not the liveness) is kept in {@code members} under the data directory, so a
  * restarted node finds its peers again without being told.
@@ -49,11 +51,34 @@ import org.slf4j.LoggerFactory;
 public final class Membership implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Membership.class);
     static final String MEMBERS_FILE = "members";
+    /** Present once the node was asked to leave: it stays leaving across restarts. */
+    static final String LEAVING_FILE = "leaving";
 
-    /** How often a node heartbeats, and when silence makes a member suspect and then dead. */
-    public record Timing(Duration interval, Duration suspectAfter, Duration deadAfter) {
+    /**
+     * How often a node heartbeats, when silence makes a member suspect and then dead, and how long
+     * a member must stay dead before its keys are given to new owners.
+     */
+    public record Timing(Duration interval, Duration suspectAfter, Duration deadAfter, Duration repairAfter) {
+        /** Long enough for a reboot or an upgrade not to set off a copy of everything the node held. */
+        public static final Duration DEFAULT_REPAIR_AFTER = Duration.ofMinutes(10);
         public static final Timing DEFAULT = new Timing(Duration.ofMillis(300), Duration.ofMillis(1500),
-                Duration.ofSeconds(3));
+                Duration.ofSeconds(3), DEFAULT_REPAIR_AFTER);
+
+        public Timing {
+            if (interval.isNegative() || interval.isZero() || suspectAfter.compareTo(deadAfter) > 0
+                    || repairAfter.isNegative()) {
+                throw new IllegalArgumentException("heartbeat timing out of order: " + interval + ", " + suspectAfter
+                        + ", " + deadAfter + ", " + repairAfter);
+            }
+        }
+
+        public Timing(Duration interval, Duration suspectAfter, Duration deadAfter) {
+            this(interval, suspectAfter, deadAfter, DEFAULT_REPAIR_AFTER);
+        }
+
+        public Timing withRepairAfter(Duration d) {
+            return new Timing(interval, suspectAfter, deadAfter, d);
+        }
     }
 
     private static final class Peer {
@@ -68,7 +93,8 @@ public final class Membership implements AutoCloseable {
         }
     }
 
-    private final MemberInfo self;
+    /** This node; its state is ALIVE, or DRAINING and then LEFT once it was asked to leave. */
+    private volatile MemberInfo self;
     private final ClusterSettings settings;
     private final Timing timing;
     private final Peers peers;
@@ -79,6 +105,8 @@ public final class Membership implements AutoCloseable {
     /** Liveness as last announced to the listeners; null until the first look. */
     private Map<String, MemberState> lastStates;
     private volatile HashRing ring;
+    /** The ids of the members on the ring: every member but those OUT. */
+    private volatile java.util.Set<String> placed;
     private volatile List<Runnable> listeners = List.of();
     private ScheduledExecutorService timer;
 
@@ -91,6 +119,52 @@ public final class Membership implements AutoCloseable {
         this.dataDir = dataDir;
         this.nanoTime = nanoTime;
         this.ring = new HashRing(List.of(self), settings.vnodes());
+        this.placed = java.util.Set.of(self.nodeId());
+        if (Files.exists(dataDir.resolve(LEAVING_FILE))) {
+            this.self = withState(self, MemberState.DRAINING);
+        }
+    }
+
+    private static MemberInfo withState(MemberInfo m, MemberState s) {
+        return new MemberInfo(m.nodeId(), m.host(), m.port(), s, m.generation());
+    }
+
+    /** True once this node was asked to leave the cluster (and after it restarts). */
+    public boolean leaving() {
+        return self.state() == MemberState.DRAINING || self.state() == MemberState.LEFT;
+    }
+
+    /**
+     * Starts leaving the cluster: from now on this node owns no keys, in its own view and, once its
+     * heartbeats carry the news, in everyone's. It keeps answering, so what it holds can be handed
+     * over. Survives a restart. Refused when no other member would be left to own the keys.
+     */
+    public void leave() throws FsException {
+        synchronized (this) {
+            if (leaving()) {
+                return;
+            }
+            long now = nanoTime.getAsLong();
+            boolean othersOwn = table.values().stream().anyMatch(p -> stateOf(p, now).ownsKeys()
+                    && stateOf(p, now).isUp());
+            if (!othersOwn) {
+                throw new FsException(ErrorCode.INVALID, "no other live member would be left to hold the data");
+            }
+            try {
+                Files.writeString(dataDir.resolve(LEAVING_FILE), "asked to leave\n", StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new FsException(ErrorCode.IO, "cannot record that this node is leaving: " + e.getMessage(), e);
+            }
+            self = withState(self, MemberState.DRAINING);
+            placeOnRing(now, true);
+            LOG.info("leaving the cluster: handing over everything this node holds");
+        }
+        fireChanged();
+    }
+
+    /** Everything is handed over: the last heartbeats say LEFT, so nobody waits for this node. */
+    public synchronized void left() {
+        self = withState(self, MemberState.LEFT);
     }
 
     /**
@@ -143,9 +217,10 @@ public final class Membership implements AutoCloseable {
         }
         for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
             String[] f = line.trim().split(" ");
-            if (f.length == 4) {
+            if (f.length == 4 || (f.length == 5 && f[4].equals("LEFT"))) {
+                MemberState s = f.length == 5 ? MemberState.LEFT : MemberState.SUSPECT;
                 try {
-                    out.add(new MemberInfo(f[0], f[1], Integer.parseInt(f[2]), MemberState.SUSPECT, Long.parseLong(f[3])));
+                    out.add(new MemberInfo(f[0], f[1], Integer.parseInt(f[2]), s, Long.parseLong(f[3])));
                 } catch (IllegalArgumentException e) {
                     LOG.warn("ignoring a damaged line of {}: {}", file, line);
                 }
@@ -219,7 +294,8 @@ public final class Membership implements AutoCloseable {
                     changed = true;
                 } else if (m.generation() > p.info.generation()
                         || (m.generation() == p.info.generation() && h.beat() > p.beat)) {
-                    if (!p.info.address().equals(m.address()) || p.info.generation() != m.generation()) {
+                    if (!p.info.address().equals(m.address()) || p.info.generation() != m.generation()
+                            || p.info.state() != m.state()) {
                         changed = true;
                     }
                     p.info = m;
@@ -247,6 +323,9 @@ public final class Membership implements AutoCloseable {
         Map<String, MemberState> states = states(now);
         boolean changed = lastStates != null && !lastStates.equals(states);
         lastStates = states;
+        if (changed) {
+            placeOnRing(now, false);
+        }
         return changed;
     }
 
@@ -277,11 +356,19 @@ public final class Membership implements AutoCloseable {
         }
         synchronized (this) {
             Peer p = table.get(nodeId);
-            return p != null && stateOf(p, nanoTime.getAsLong()) != MemberState.DEAD;
+            return p != null && stateOf(p, nanoTime.getAsLong()).isUp();
         }
     }
 
-    /** The owners of a ring position, first owner first, over every member, alive or not. */
+    /** The ids of the members that own keys: all but those OUT. Changes when the ring does. */
+    public java.util.Set<String> placed() {
+        return placed;
+    }
+
+    /**
+     * The owners of a ring position, first owner first, over every member on the ring, alive or not:
+     * a dead member keeps its keys until it is OUT.
+     */
     public List<MemberInfo> owners(long point) {
         return ring.owners(point, settings.replicas());
     }
@@ -360,7 +447,7 @@ public final class Membership implements AutoCloseable {
                 if (fallback == null) {
                     fallback = p;
                 }
-                if (stateOf(p, now) != MemberState.DEAD) {
+                if (stateOf(p, now).isUp()) {
                     fallback = p;
                     break;
                 }
@@ -380,8 +467,14 @@ public final class Membership implements AutoCloseable {
 
     private MemberState stateOf(Peer p, long now) {
         long silent = now - p.heardNanos;
+        // Leaving is the member's own word about itself, carried by its heartbeats, not a verdict.
+        boolean leaving = p.info.state() == MemberState.DRAINING || p.info.state() == MemberState.LEFT;
+        if (leaving) {
+            return silent >= deadAfterNanos() || p.info.state() == MemberState.LEFT ? MemberState.LEFT
+                    : MemberState.DRAINING;
+        }
         if (silent >= deadAfterNanos()) {
-            return MemberState.DEAD;
+            return silent - deadAfterNanos() >= timing.repairAfter().toNanos() ? MemberState.OUT : MemberState.DEAD;
         }
         return silent >= timing.suspectAfter().toNanos() ? MemberState.SUSPECT : MemberState.ALIVE;
     }
@@ -402,23 +495,27 @@ public final class Membership implements AutoCloseable {
         Map<String, MemberState> out = new HashMap<>();
         for (Peer p : table.values()) {
             MemberState s = stateOf(p, now);
-            out.put(p.info.nodeId(), s == MemberState.DEAD ? MemberState.DEAD : MemberState.ALIVE);
+            out.put(p.info.nodeId(), s == MemberState.SUSPECT ? MemberState.ALIVE : s);
         }
         return out;
     }
 
-    /** Rebuilds the ring and persists the member list; called under the monitor. */
+    /** Persists the member list and rebuilds the ring; called under the monitor. */
     private void membersChanged() {
         List<MemberInfo> all = new ArrayList<>();
         all.add(self);
         for (Peer p : table.values()) {
             all.add(p.info);
         }
-        ring = new HashRing(all, settings.vnodes());
+        placeOnRing(nanoTime.getAsLong(), true);
         StringBuilder b = new StringBuilder();
         for (MemberInfo m : all) {
             b.append(m.nodeId()).append(' ').append(m.host()).append(' ').append(m.port()).append(' ')
-                    .append(m.generation()).append('\n');
+                    .append(m.generation());
+            if (m != self && (m.state() == MemberState.DRAINING || m.state() == MemberState.LEFT)) {
+                b.append(" LEFT"); // Remembered across a restart: it never owns keys again.
+            }
+            b.append('\n');
         }
         try {
             Path tmp = dataDir.resolve(MEMBERS_FILE + ".tmp");
@@ -427,6 +524,33 @@ public final class Membership implements AutoCloseable {
                     StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             LOG.warn("cannot save the member list: {}", e.toString());
+        }
+    }
+
+    /**
+     * Builds the ring over every member that is not OUT, when that set changed or {@code always} (an
+     * address or generation changed); called under the monitor.
+     */
+    private void placeOnRing(long now, boolean always) {
+        List<MemberInfo> onRing = new ArrayList<>();
+        for (Peer p : table.values()) {
+            if (stateOf(p, now).ownsKeys()) {
+                onRing.add(p.info);
+            }
+        }
+        if (self.state().ownsKeys() || onRing.isEmpty()) {
+            onRing.add(self); // A leaving node alone still holds what it holds.
+        }
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        for (MemberInfo m : onRing) {
+            ids.add(m.nodeId());
+        }
+        if (always || !ids.equals(placed)) {
+            if (!ids.equals(placed)) {
+                LOG.info("the hash ring now holds {} of {} members", ids.size(), table.size() + 1);
+            }
+            ring = new HashRing(onRing, settings.vnodes());
+            placed = java.util.Set.copyOf(ids);
         }
     }
 

@@ -794,6 +794,30 @@ public final class MetadataStore implements AutoCloseable {
         }
     }
 
+    /**
+     * A page of the chunks referenced by the files of {@code partition}: those of the slots after
+     * {@code (afterIno, afterIndex)}, at most {@code limit} ids, from at most {@code 16 * limit} slots
+     * looked at (slots of other partitions share the map and are skipped).
+     */
+    public synchronized Response.ChunkRefs chunkRefs(int partition, long afterIno, long afterIndex, int limit) {
+        List<ChunkId> ids = new ArrayList<>();
+        long scanned = 0;
+        long lastIno = afterIno;
+        long lastIndex = afterIndex;
+        for (Map.Entry<Object[], byte[]> e : chunks.tailMap(new Object[] {afterIno, afterIndex}, false).entrySet()) {
+            if (ids.size() == limit || scanned == 16L * limit) {
+                return new Response.ChunkRefs(ids, lastIno, lastIndex, false);
+            }
+            scanned++;
+            lastIno = (Long) e.getKey()[0];
+            lastIndex = (Long) e.getKey()[1];
+            if (partitionOf(lastIno) == partition) {
+                ids.add(decodeRef(e.getValue()).id());
+            }
+        }
+        return new Response.ChunkRefs(ids, lastIno, lastIndex, true);
+    }
+
     /** The file's attributes and its stored slots in index order, read together. */
     public synchronized Response.Layout getLayout(long ino) throws FsException {
         Attr a = getAttr(ino);

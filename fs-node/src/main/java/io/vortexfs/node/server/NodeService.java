@@ -6,6 +6,10 @@ import io.netty.buffer.Unpooled;
 import io.vortexfs.node.NodeConfig;
 import io.vortexfs.node.NodeIdentity;
 import io.vortexfs.node.chunks.ChunkStore;
+import io.vortexfs.node.cluster.ChunkCollector;
+import io.vortexfs.node.cluster.ChunkRepair;
+import io.vortexfs.node.cluster.ChunkScrub;
+import io.vortexfs.node.cluster.Departure;
 import io.vortexfs.node.cluster.Membership;
 import io.vortexfs.node.cluster.NamespaceOps;
 import io.vortexfs.node.cluster.PartitionReplicator;
@@ -42,6 +46,10 @@ public final class NodeService implements AutoCloseable {
     private final MetadataStore metadata;
     private final Membership membership;
     private final Peers peers;
+    private final ChunkRepair repair;
+    private final ChunkScrub scrub;
+    private final ChunkCollector collector;
+    private final Departure departure;
     private final PartitionReplicator replicator;
     private final NamespaceOps namespace;
     private final ByteBufAllocator alloc;
@@ -56,13 +64,18 @@ public final class NodeService implements AutoCloseable {
     private final ThreadPoolExecutor partitionWork;
 
     public NodeService(NodeIdentity identity, NodeConfig config, ChunkStore chunks, MetadataStore metadata,
-            Membership membership, Peers peers, ByteBufAllocator alloc) {
+            Membership membership, Peers peers, ChunkRepair repair, ChunkScrub scrub, ChunkCollector collector,
+            Departure departure, ByteBufAllocator alloc) {
         this.identity = identity;
         this.config = config;
         this.chunks = chunks;
         this.metadata = metadata;
         this.membership = membership;
         this.peers = peers;
+        this.repair = repair;
+        this.scrub = scrub;
+        this.collector = collector;
+        this.departure = departure;
         this.alloc = alloc;
         this.applier = executor(1, "vortex-apply");
         this.control = executor(4, "vortex-control");
@@ -184,9 +197,17 @@ public final class NodeService implements AutoCloseable {
         } else if (request instanceof Request.GetStats) {
             long[] space = space();
             return reply(new Response.NodeStats(identity.nodeId(), chunks.count(), chunks.bytes(),
-                    metadata.keyCount(), space[0], space[1], metadata.walFsyncs(), chunks.fsyncs()));
+                    metadata.keyCount(), space[0], space[1], metadata.walFsyncs(), chunks.fsyncs(), repair.progress(), scrub.progress(), collector.progress()));
         } else if (request instanceof Request.GetChunk g) {
-            ByteBuf data = chunks.get(g.id(), alloc);
+            ByteBuf data;
+            try {
+                data = chunks.get(g.id(), alloc);
+            } catch (FsException e) {
+                if (e.code() == ErrorCode.CORRUPT) {
+                    scrub.damaged(g.id()); // The reader takes another owner's copy; this one is replaced.
+                }
+                throw e;
+            }
             return new Reply(new Response.ChunkData(g.id(), data.readableBytes()), data);
         } else if (request instanceof Request.HasChunks h) {
             List<ChunkId> held = new java.util.ArrayList<>();
@@ -198,6 +219,21 @@ public final class NodeService implements AutoCloseable {
             return reply(new Response.ChunksHeld(held));
         } else if (request instanceof Request.Fsck) {
             return reply(fsck());
+        } else if (request instanceof Request.Decommission d) {
+            if (!d.nodeId().equals(identity.nodeId())) {
+                throw new FsException(ErrorCode.INVALID, "this is node " + identity.nodeId() + ", not " + d.nodeId());
+            }
+            departure.leave();
+            return reply(departure.status());
+        } else if (request instanceof Request.GetDrain) {
+            return reply(departure.status());
+        } else if (request instanceof Request.ListChunkRefs l) {
+            if (l.partition() >= membership.settings().partitions()) {
+                throw new FsException(ErrorCode.INVALID, "no metadata partition " + l.partition());
+            }
+            replicator.ensureCoordinator(l.partition());
+            namespace.settle(l.partition());
+            return reply(metadata.chunkRefs(l.partition(), l.afterIno(), l.afterIndex(), l.limit()));
         } else if (request instanceof Request.StatFs) {
             long[] space = space();
             return reply(new Response.FsStats(space[0], space[1], metadata.inodeCount()));

@@ -86,6 +86,49 @@ class ChunkStoreTest {
     }
 
     @Test
+    void removeDeletesOnceAndKeepsTheCountsRight() throws Exception {
+        ChunkStore store = new ChunkStore(dir);
+        byte[] a = random(7000, 11);
+        byte[] b = random(300, 12);
+        put(store, a);
+        put(store, b);
+        assertTrue(store.remove(ChunkId.of(a)));
+        assertFalse(store.remove(ChunkId.of(a)));
+        assertFalse(store.contains(ChunkId.of(a)));
+        assertEquals(1, store.count());
+        assertEquals(300, store.bytes());
+        FsException gone = assertThrows(FsException.class, () -> get(store, ChunkId.of(a)));
+        assertEquals(ErrorCode.NOT_FOUND, gone.code());
+        assertEquals(1, new ChunkStore(dir).count(), "a reopened store finds what is left");
+        put(store, a);
+        assertArrayEquals(a, get(store, ChunkId.of(a)));
+    }
+
+    @Test
+    void aDamagedCopyIsMovedOutOfTheStoreAndAGoodOneTakesItsPlace() throws Exception {
+        ChunkStore store = new ChunkStore(dir);
+        byte[] a = random(9000, 13);
+        ChunkId id = ChunkId.of(a);
+        put(store, a);
+        byte[] rotten = a.clone();
+        rotten[4000] ^= 0x10;
+        Files.write(store.pathOf(id), rotten);
+        assertEquals(ErrorCode.CORRUPT, assertThrows(FsException.class, () -> get(store, id)).code());
+        put(store, a);
+        assertEquals(ErrorCode.CORRUPT, assertThrows(FsException.class, () -> get(store, id)).code(),
+                "a damaged copy under its name makes the store believe it holds the chunk");
+
+        assertTrue(store.quarantine(id));
+        assertFalse(store.contains(id));
+        assertEquals(0, store.count());
+        assertArrayEquals(rotten, Files.readAllBytes(dir.resolve("damaged-chunks").resolve(id.hex())));
+        put(store, a);
+        assertArrayEquals(a, get(store, id));
+        assertEquals(1, new ChunkStore(dir).count(), "the damaged copy is not taken for a chunk on reopening");
+        assertFalse(store.quarantine(ChunkId.of(random(10, 14))));
+    }
+
+    @Test
     void putReadsAScatteredBufferWithoutConsumingIt() throws Exception {
         ChunkStore store = new ChunkStore(dir);
         byte[] a = random(1000, 1);

@@ -14,10 +14,13 @@ import io.vortexfs.protocol.ChunkRef;
 import io.vortexfs.protocol.ChunkSlot;
 import io.vortexfs.protocol.DirEntry;
 import io.vortexfs.protocol.ErrorCode;
+import io.vortexfs.protocol.GcProgress;
 import io.vortexfs.protocol.Heartbeat;
 import io.vortexfs.protocol.MemberInfo;
 import io.vortexfs.protocol.MemberState;
 import io.vortexfs.protocol.Message;
+import io.vortexfs.protocol.RepairProgress;
+import io.vortexfs.protocol.ScrubProgress;
 import io.vortexfs.protocol.Request;
 import io.vortexfs.protocol.Response;
 import java.nio.charset.StandardCharsets;
@@ -70,6 +73,9 @@ public final class MessageCodec {
         kryo.register(MemberState.class, new MemberStateSerializer(), 36);
         kryo.register(ErrorCode.class, new ErrorCodeSerializer(), 37);
         kryo.register(Heartbeat.class, 38);
+        kryo.register(RepairProgress.class, 39);
+        kryo.register(ScrubProgress.class, 40);
+        kryo.register(GcProgress.class, 41);
 
         kryo.register(Request.Hello.class, 100);
         kryo.register(Request.GetStats.class, 101);
@@ -101,6 +107,9 @@ public final class MessageCodec {
         kryo.register(Request.PartitionStep.class, 127);
         kryo.register(Request.GetAttrs.class, 128);
         kryo.register(Request.GetEntry.class, 129);
+        kryo.register(Request.ListChunkRefs.class, 130);
+        kryo.register(Request.Decommission.class, 131);
+        kryo.register(Request.GetDrain.class, 132);
 
         kryo.register(Response.ClusterView.class, 200);
         kryo.register(Response.NodeStats.class, 201);
@@ -120,6 +129,8 @@ public final class MessageCodec {
         kryo.register(Response.ChunksHeld.class, 215);
         kryo.register(Response.Attrs.class, 216);
         kryo.register(Response.Entry.class, 217);
+        kryo.register(Response.ChunkRefs.class, 218);
+        kryo.register(Response.Drain.class, 219);
         return kryo;
     }
 

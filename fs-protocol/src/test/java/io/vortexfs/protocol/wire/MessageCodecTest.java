@@ -118,6 +118,9 @@ class MessageCodecTest {
         expected.put(Request.PartitionStep.class, 127);
         expected.put(Request.GetAttrs.class, 128);
         expected.put(Request.GetEntry.class, 129);
+        expected.put(Request.ListChunkRefs.class, 130);
+        expected.put(Request.Decommission.class, 131);
+        expected.put(Request.GetDrain.class, 132);
         expected.put(Request.Forwarded.class, 126);
         expected.put(Response.ClusterView.class, 200);
         expected.put(Response.NodeStats.class, 201);
@@ -137,6 +140,8 @@ class MessageCodecTest {
         expected.put(Response.ChunksHeld.class, 215);
         expected.put(Response.Attrs.class, 216);
         expected.put(Response.Entry.class, 217);
+        expected.put(Response.ChunkRefs.class, 218);
+        expected.put(Response.Drain.class, 219);
         assertEquals(expected, registeredMessageKinds());
     }
 
