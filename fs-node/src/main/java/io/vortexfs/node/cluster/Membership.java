@@ -39,7 +39,9 @@ import org.slf4j.LoggerFactory;
  * other member, in a ring cluster its live successor and predecessor in node-id order, so news
  * travels around the ring both ways. Merging keeps, per member, the newest generation and within it
  * the highest counter; a counter seen to rise marks the member as heard from. A member not heard from
- * for {@code suspectAfter} is SUSPECT, for {@code deadAfter} DEAD, and dead for {@code repairAfter}
+ * for {@code suspectAfter} is SUSPECT; it is DEAD when its silence is past {@code deadAfter} and
+ * improbable given its own recent heartbeats (phi accrual, see {@link ArrivalWindow}), so a member
+ * whose heartbeats come late and irregularly under load is given longer; dead for {@code repairAfter}
  * more it is OUT: it leaves the hash ring, so its keys get new owners, which the repair fills. Liveness
  * is each node's own judgement and is not gossiped: only counters are, so a restarted member's fresh
  * counter can never be overruled by an old "dead" rumour, and a member that comes back is put back on
@@ -81,15 +83,24 @@ public final class Membership implements AutoCloseable {
         }
     }
 
+    /** The phi past which a silent member is DEAD (see {@link ArrivalWindow}); Cassandra's default. */
+    static final double PHI_DEAD = 8;
+
     private static final class Peer {
         MemberInfo info;
         long beat;
         long heardNanos;
+        final ArrivalWindow arrivals = new ArrivalWindow();
 
         Peer(MemberInfo info, long beat, long heardNanos) {
             this.info = info;
             this.beat = beat;
             this.heardNanos = heardNanos;
+        }
+
+        void heard(long now) {
+            heardNanos = now;
+            arrivals.arrived(now);
         }
     }
 
@@ -300,7 +311,7 @@ public final class Membership implements AutoCloseable {
                     }
                     p.info = m;
                     p.beat = h.beat();
-                    p.heardNanos = now;
+                    p.heard(now);
                 } else if (heardNow) {
                     p.heardNanos = now;
                 }
@@ -473,10 +484,25 @@ public final class Membership implements AutoCloseable {
             return silent >= deadAfterNanos() || p.info.state() == MemberState.LEFT ? MemberState.LEFT
                     : MemberState.DRAINING;
         }
-        if (silent >= deadAfterNanos()) {
+        if (silentTooLong(p, silent)) {
             return silent - deadAfterNanos() >= timing.repairAfter().toNanos() ? MemberState.OUT : MemberState.DEAD;
         }
         return silent >= timing.suspectAfter().toNanos() ? MemberState.SUSPECT : MemberState.ALIVE;
+    }
+
+    /**
+     * Whether a silence makes a member DEAD: by the phi of its own heartbeat history once there is
+     * enough of it, with the fixed {@code deadAfter} (less one interval) as the acceptable pause and a
+     * third of an interval as the least deviation, so a member is never called dead sooner than by
+     * the fixed timeout; before that, by the fixed timeout alone.
+     */
+    private boolean silentTooLong(Peer p, long silent) {
+        long dead = deadAfterNanos();
+        if (!p.arrivals.trained()) {
+            return silent >= dead;
+        }
+        long interval = timing.interval().toNanos();
+        return silent >= dead && p.arrivals.phi(silent, dead - interval, interval / 3) >= PHI_DEAD;
     }
 
     /**

@@ -142,4 +142,27 @@ class MembershipTest {
         assertTrue(membership.leaving(), "the decision survives a restart");
         assertEquals(MemberState.DRAINING, membership.self().state());
     }
+
+    @Test
+    void aMemberWhoseHeartbeatsComeIrregularlyIsGivenLongerThanASteadyOne() throws Exception {
+        // b beats steadily every 100 ms; c as a loaded machine would, with gaps up to 900 ms.
+        heard(b, 1);
+        heard(c, 1);
+        long[] gaps = {100, 900, 50, 700, 100, 850, 60, 800, 100, 900, 70, 750};
+        long bBeat = 1;
+        long cBeat = 1;
+        for (long gap : gaps) {
+            for (long t = 0; t < gap; t += 100) {
+                advance(Math.min(100, gap - t));
+                heard(b, ++bBeat);
+            }
+            heard(c, ++cBeat);
+        }
+        // Both fall silent for the same 1.1 s: past deadAfter (600 ms) for both.
+        advance(1_100);
+        assertEquals(MemberState.DEAD, state("b"), "a steady member silent for 11 of its intervals is dead");
+        assertEquals(MemberState.SUSPECT, state("c"), "the irregular one is only suspect");
+        advance(3_000);
+        assertFalse(membership.isAlive("c"), "a long enough silence is death for it too");
+    }
 }
