@@ -18,6 +18,10 @@ class ClusterFiles {
             converter = Units.HostPortsConverter.class, description = "Any node(s) of the cluster.")
     List<HostPort> cluster;
 
+    @Option(names = "--timeout", paramLabel = "DURATION", converter = Units.DurationConverter.class,
+            description = "Deadline of each request to a node (default 30s).")
+    java.time.Duration timeout = ClientConfig.DEFAULT.requestTimeout();
+
     /** A connected filesystem; close it to disconnect. */
     record Session(ClusterClient client, VortexFileSystem fs) implements AutoCloseable {
         @Override
@@ -29,7 +33,12 @@ class ClusterFiles {
 
     Session open(String clientName) {
         try {
-            ClusterClient client = ClusterClient.connect(cluster, ClientConfig.DEFAULT, clientName);
+            if (timeout.isZero() || timeout.isNegative()) {
+                throw new UserError("--timeout must be positive");
+            }
+            ClientConfig cfg = new ClientConfig(timeout, ClientConfig.DEFAULT.connectTimeout(),
+                    ClientConfig.DEFAULT.maxInFlightPerNode());
+            ClusterClient client = ClusterClient.connect(cluster, cfg, clientName);
             return new Session(client, new VortexFileSystem(client, MountConfig.defaults()));
         } catch (FsException e) {
             throw new UserError(e.getMessage());

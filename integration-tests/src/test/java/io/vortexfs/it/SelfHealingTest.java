@@ -320,4 +320,43 @@ class SelfHealingTest {
         Shell.Result fsck = Shell.exec(Vortex.java("128m", "fsck", "--cluster", cluster.node(0).address), tmp, Map.of(), 120);
         assertEquals(0, fsck.exit(), "fsck: " + fsck.out() + fsck.err());
     }
+
+    @Test
+    void aNodeJoiningAClusterHolding1GiBGetsItsShareWhileEveryReadSucceeds() throws Exception {
+        // One copy of each chunk: a read finds it only if the moves never leave it nowhere to be had.
+        cluster = new TestCluster(tmp, null, 1).withNodeArgs("--repair-rate=0");
+        for (int i = 0; i < 3; i++) {
+            cluster.startNode();
+        }
+        Path mp = Mounts.fresh("join-1g");
+        cluster.mount(mp, "256m");
+        Shell.run("head -c 1G /dev/urandom > src && cp src '" + mp + "/big' && sync '" + mp + "/big'", tmp, Map.of(), 240)
+                .ok();
+        long gib = 1L << 30;
+
+        // Reads in a separate process, with no cache between them and the nodes, all through the move.
+        Process reader = new ProcessBuilder("bash", "-c", "while [ ! -e stop ]; do java -Xmx256m -jar '" + Vortex.JAR
+                + "' get /big back --cluster " + cluster.seeds() + " && cmp src back && rm back && echo ok || exit 1; done")
+                .directory(tmp.toFile()).redirectErrorStream(true).redirectOutput(tmp.resolve("reader.log").toFile()).start();
+        TestCluster.Node joined = cluster.startNode();
+        long[] share = {0};
+        await("the new node's share to arrive and the surplus copies to go", 180, () -> {
+            assertTrue(reader.isAlive(), "a read failed during the move: " + Files.readString(tmp.resolve("reader.log")));
+            long total = 0;
+            for (int i = 0; i < cluster.size(); i++) {
+                total += cluster.node(i).chunkBytes();
+            }
+            share[0] = joined.chunkBytes();
+            return total == gib && share[0] > 0 ? null : "the new node holds " + share[0] + " bytes; all hold " + total;
+        });
+        // Let the reader finish the read under way, over the settled cluster.
+        Files.createFile(tmp.resolve("stop"));
+        assertTrue(reader.waitFor(120, TimeUnit.SECONDS));
+        String log = Files.readString(tmp.resolve("reader.log"));
+        assertEquals(0, reader.exitValue(), "a read failed: " + log);
+        assertTrue(log.contains("ok"), "at least one whole read ran during the move: " + log);
+        // 1024 points per node on the ring: a quarter, give or take.
+        assertTrue(share[0] > gib * 15 / 100 && share[0] < gib * 35 / 100,
+                "the new node's share of 1 GiB: " + share[0] + " bytes");
+    }
 }

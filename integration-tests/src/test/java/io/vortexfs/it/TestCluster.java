@@ -18,6 +18,8 @@ final class TestCluster implements AutoCloseable {
     private final int replicas;
     private final List<Node> nodes = new ArrayList<>();
     private final List<String> nodeArgs = new ArrayList<>();
+    /** When set, node i runs in host i of these namespaces, at its address. */
+    private NetworkNamespaces hosts;
     private final List<Vortex.Proc> mounts = new ArrayList<>();
 
     final class Node {
@@ -32,7 +34,11 @@ final class TestCluster implements AutoCloseable {
 
         void start() throws IOException, InterruptedException {
             // The first start takes any free port; a restart reuses it, as a real node would.
+            int index = nodes.indexOf(this);
             List<String> args = new ArrayList<>(List.of("node", "--data", data.toString(), "--port", Integer.toString(port)));
+            if (hosts != null) {
+                args.addAll(List.of("--host", hosts.address(index)));
+            }
             if (topology != null) {
                 args.add("--topology=" + topology);
             }
@@ -44,7 +50,8 @@ final class TestCluster implements AutoCloseable {
             if (!others.isEmpty()) {
                 args.add("--join=" + String.join(",", others));
             }
-            proc = new Vortex.Proc(Vortex.java("256m", args.toArray(String[]::new)),
+            List<String> cmd = Vortex.java("256m", args.toArray(String[]::new));
+            proc = new Vortex.Proc(hosts == null ? cmd : hosts.inHost(index, cmd),
                     data.resolveSibling(data.getFileName() + ".log"));
             String line = proc.awaitLine(NODE_READY, 60);
             address = line.split(" ")[1];
@@ -96,6 +103,12 @@ final class TestCluster implements AutoCloseable {
         this.dir = dir;
         this.topology = topology;
         this.replicas = replicas;
+    }
+
+    /** Runs node i in host i of {@code hosts}, listening on that host's address. */
+    TestCluster inHosts(NetworkNamespaces hosts) {
+        this.hosts = hosts;
+        return this;
     }
 
     /** Adds options that every node is started (and restarted) with. */

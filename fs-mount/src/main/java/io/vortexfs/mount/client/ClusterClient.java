@@ -58,6 +58,8 @@ public final class ClusterClient implements AutoCloseable {
     /** The current record, state included, of every member by id. */
     private volatile java.util.Map<String, MemberInfo> members = java.util.Map.of();
     private volatile ScheduledFuture<?> refresher;
+    /** Which source the next background refresh asks first; only the refresher's thread moves it. */
+    private int refreshTurn;
 
     private ClusterClient(ClientConfig config, EventLoopGroup group, ConnectionPool pool, List<HostPort> seeds,
             String clientName) {
@@ -135,9 +137,16 @@ public final class ClusterClient implements AutoCloseable {
         return out;
     }
 
-    /** Asks a live member (or, failing that, a seed) for its view; never blocks the event loop. */
+    /**
+     * Asks a live member (or, failing that, a seed) for its view; never blocks the event loop. Each
+     * time a different one is asked first: a member cut off by the network keeps its connection open
+     * but never answers, and must not be the only one asked while it still looks alive.
+     */
     private void refreshInBackground() {
-        for (HostPort h : viewSources()) {
+        List<HostPort> sources = viewSources();
+        int start = Math.floorMod(refreshTurn++, sources.size());
+        for (int i = 0; i < sources.size(); i++) {
+            HostPort h = sources.get((start + i) % sources.size());
             RpcClient c = pool.getIfOpen(h);
             if (c != null) {
                 c.call(new Request.Hello(FrameFormat.VERSION, clientName), null, config.connectTimeout()).whenComplete((r, e) -> {
@@ -367,24 +376,61 @@ public final class ClusterClient implements AutoCloseable {
 
     /** Reads chunk {@code id} from the first owner that returns bytes matching the id. */
     public byte[] getChunk(ChunkId id) throws FsException {
+        try {
+            return getChunkOnce(id);
+        } catch (FsException e) {
+            // A view from before a member joined does not know where the chunk went: look again.
+            Response.ClusterView before = view;
+            refreshNow();
+            if (view == before) {
+                throw e;
+            }
+            return getChunkOnce(id);
+        }
+    }
+
+    private byte[] getChunkOnce(ChunkId id) throws FsException {
         List<MemberInfo> owners = aliveFirst(ring.owners(HashRing.pointOf(id), view.replicas()));
         FsException last = null;
         for (MemberInfo owner : owners) {
-            try (Reply r = call(owner, new Request.GetChunk(id), null)) {
-                byte[] bytes = new byte[r.payload().readableBytes()];
-                r.payload().getBytes(r.payload().readerIndex(), bytes);
-                ChunkId actual = ChunkId.of(bytes);
-                if (!actual.equals(id)) {
-                    last = new FsException(ErrorCode.CORRUPT, owner.address() + " sent bytes of " + actual + " for " + id);
-                    LOG.warn(last.getMessage());
-                    continue;
-                }
-                return bytes;
+            try {
+                return fetchChunk(owner, id);
             } catch (FsException e) {
                 last = e;
             }
         }
+        // Just after the ring changed (a member joined, returned or went OUT) a new owner may not have
+        // been given the chunk yet. Its former holders keep their copies until every owner has one, so
+        // one of the other members still has it.
+        java.util.Set<String> asked = new java.util.HashSet<>();
+        owners.forEach(o -> asked.add(o.nodeId()));
+        for (MemberInfo m : view.members()) {
+            if (m.state().isUp() && !asked.contains(m.nodeId())) {
+                try {
+                    return fetchChunk(m, id);
+                } catch (FsException e) {
+                    if (last == null) {
+                        last = e;
+                    }
+                }
+            }
+        }
         throw last != null ? last : new FsException(ErrorCode.UNAVAILABLE, "no owner of chunk " + id);
+    }
+
+    /** The chunk's bytes from {@code member}, checked against its id. */
+    private byte[] fetchChunk(MemberInfo member, ChunkId id) throws FsException {
+        try (Reply r = call(member, new Request.GetChunk(id), null)) {
+            byte[] bytes = new byte[r.payload().readableBytes()];
+            r.payload().getBytes(r.payload().readerIndex(), bytes);
+            ChunkId actual = ChunkId.of(bytes);
+            if (!actual.equals(id)) {
+                FsException e = new FsException(ErrorCode.CORRUPT, member.address() + " sent bytes of " + actual + " for " + id);
+                LOG.warn(e.getMessage());
+                throw e;
+            }
+            return bytes;
+        }
     }
 
     /** The owners in ring order, with their current states, those the view holds alive before the others. */

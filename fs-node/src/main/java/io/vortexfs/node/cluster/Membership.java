@@ -371,6 +371,28 @@ public final class Membership implements AutoCloseable {
         }
     }
 
+    /**
+     * True when this node has heard, within half the death timeout, from a majority of {@code
+     * owners} (itself counting as heard). A coordinator cut off from the other owners stops serving
+     * on this: they call it dead only after the whole timeout and only then take over, so there is
+     * no moment at which both serve, and a cut-off coordinator never answers a read with a state the
+     * others have moved past.
+     */
+    public boolean inTouchWithMajority(List<MemberInfo> owners) {
+        long now = nanoTime.getAsLong();
+        long lease = deadAfterNanos() / 2;
+        int heard = 0;
+        synchronized (this) {
+            for (MemberInfo m : owners) {
+                Peer p = table.get(m.nodeId());
+                if (isSelf(m) || (p != null && now - p.heardNanos < lease)) {
+                    heard++;
+                }
+            }
+        }
+        return heard >= owners.size() / 2 + 1;
+    }
+
     /** The ids of the members that own keys: all but those OUT. Changes when the ring does. */
     public java.util.Set<String> placed() {
         return placed;

@@ -132,6 +132,10 @@ public final class PartitionReplicator implements MetadataStore.Replication {
             throw new FsException(ErrorCode.NOT_COORDINATOR, "metadata partition " + partition + " is coordinated by "
                     + c.address());
         }
+        if (!membership.inTouchWithMajority(membership.partitionOwners(partition))) {
+            throw new FsException(ErrorCode.NOT_COORDINATOR, "this node has not heard from most owners of metadata "
+                    + "partition " + partition + " lately and may be cut off from them");
+        }
         if (isConfirmed(partition)) {
             return;
         }
@@ -198,9 +202,11 @@ public final class PartitionReplicator implements MetadataStore.Replication {
                 v = (Response.PartitionVersion) r.response();
             } catch (FsException | ClassCastException e) {
                 // A live member may hold the newest state (ownership moves as the ring changes): without
-                // its answer the take-over would be a guess.
-                throw new FsException(ErrorCode.UNAVAILABLE, "cannot take over metadata partition " + partition + ": "
-                        + m.address() + " did not say which version it holds (" + e.getMessage() + ")");
+                // its answer the take-over would be a guess. It is starting, slow, or dead and not yet
+                // known to be: within the death timeout it answers or is no longer asked, so the
+                // client is told to ask again (as of a coordinator that is changing), not that it failed.
+                throw new FsException(ErrorCode.NOT_COORDINATOR, "cannot take over metadata partition " + partition
+                        + " yet: " + m.address() + " did not say which version it holds (" + e.getMessage() + ")");
             }
             if (v.promised() != epoch) {
                 // It holds or was promised a newer epoch: another take-over is ahead of this one. The

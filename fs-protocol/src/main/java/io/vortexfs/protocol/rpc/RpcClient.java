@@ -46,19 +46,38 @@ public final class RpcClient implements AutoCloseable {
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
     private final AtomicLong nextId = new AtomicLong(1);
     private final Semaphore slots;
+    private final long silentAfterNanos;
+    /** When the last reply arrived on this connection (or it was opened). */
+    private volatile long lastReadNanos = System.nanoTime();
 
     private record Pending(CompletableFuture<Reply> future, Request request) {
     }
 
-    private RpcClient(HostPort address, Channel channel, int maxInFlight) {
+    private RpcClient(HostPort address, Channel channel, int maxInFlight, Duration silentAfter) {
         this.address = address;
         this.channel = channel;
         this.slots = new Semaphore(maxInFlight);
+        this.silentAfterNanos = silentAfter.toNanos();
     }
+
+    /**
+     * How long a connection may go without a single reply, while a call on it times out, before it
+     * is taken for dead and closed. A peer cut off by the network never resets the connection: its
+     * packets are just lost, and after the cut heals TCP's retransmission backoff can keep the old
+     * connection stalled for minutes. Closing it lets the next call open a fresh one. A slow peer
+     * that answers anything at all keeps its connection.
+     */
+    public static final Duration SILENT_AFTER = Duration.ofSeconds(5);
 
     /** Opens a connection, waiting at most {@code timeout}. Must not be called on an event loop. */
     public static RpcClient connect(EventLoopGroup group, HostPort address, Duration timeout, int maxInFlight)
             throws FsException {
+        return connect(group, address, timeout, maxInFlight, SILENT_AFTER);
+    }
+
+    /** As {@link #connect(EventLoopGroup, HostPort, Duration, int)}, closing the connection after {@code silentAfter}. */
+    static RpcClient connect(EventLoopGroup group, HostPort address, Duration timeout, int maxInFlight,
+            Duration silentAfter) throws FsException {
         ResponseHandler handler = new ResponseHandler();
         Bootstrap b = new Bootstrap()
                 .group(group)
@@ -91,7 +110,7 @@ public final class RpcClient implements AutoCloseable {
             throw new FsException(ErrorCode.UNAVAILABLE, "cannot reach " + address + ": "
                     + (c == null ? "cancelled" : c.getMessage()));
         }
-        RpcClient client = new RpcClient(address, f.channel(), maxInFlight);
+        RpcClient client = new RpcClient(address, f.channel(), maxInFlight, silentAfter);
         handler.client = client;
         f.channel().closeFuture().addListener(x -> client.failAll("connection to " + address + " closed"));
         return client;
@@ -142,6 +161,11 @@ public final class RpcClient implements AutoCloseable {
         var timer = channel.eventLoop().schedule(() -> {
             future.completeExceptionally(new FsException(ErrorCode.TIMEOUT,
                     request.getClass().getSimpleName() + " to " + address + " timed out after " + timeout.toMillis() + " ms"));
+            if (System.nanoTime() - lastReadNanos >= silentAfterNanos && channel.isActive()) {
+                LOG.info("closing the connection to {}: no reply for {} ms", address,
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastReadNanos));
+                channel.close();
+            }
         }, timeout.toNanos(), TimeUnit.NANOSECONDS);
         future.whenComplete((r, e) -> timer.cancel(false));
         channel.writeAndFlush(new Envelope(id, request, body)).addListener(w -> {
@@ -182,6 +206,7 @@ public final class RpcClient implements AutoCloseable {
     }
 
     private void complete(Envelope envelope) {
+        lastReadNanos = System.nanoTime();
         Pending p = pending.get(envelope.requestId());
         if (p == null) {
             // Late reply to a call that timed out: drop it.

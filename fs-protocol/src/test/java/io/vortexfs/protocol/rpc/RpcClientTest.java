@@ -256,6 +256,24 @@ class RpcClientTest {
     }
 
     @Test
+    void aConnectionWithoutAReplyForLongerThanItsSilenceIsClosedWhenACallTimesOut() throws Exception {
+        RpcClient client = RpcClient.connect(clientGroup, server.address(), LONG, 16, Duration.ofMillis(300));
+        clients.add(client);
+        CompletableFuture<Reply> longCall = client.call(new Request.GetAttr(1), null, LONG);
+        server.take().envelope().release();
+        // A short call times out before the silence is long enough: the connection stays.
+        assertEquals(ErrorCode.TIMEOUT, failure(client.call(new Request.GetAttr(2), null, Duration.ofMillis(50))).code());
+        server.take().envelope().release();
+        assertTrue(client.isOpen());
+        // One that times out after 400 ms without any reply meanwhile takes the connection down, and
+        // the calls still waiting on it fail at once, as if the peer had closed it.
+        assertEquals(ErrorCode.TIMEOUT, failure(client.call(new Request.GetAttr(3), null, Duration.ofMillis(400))).code());
+        server.take().envelope().release();
+        assertEquals(ErrorCode.UNAVAILABLE, failure(longCall).code());
+        assertFalse(client.isOpen());
+    }
+
+    @Test
     void callSyncThrowsTimeout() throws Exception {
         RpcClient client = connect(16);
         FsException e = assertThrows(FsException.class,
