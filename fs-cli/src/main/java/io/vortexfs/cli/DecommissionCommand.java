@@ -32,7 +32,7 @@ final class DecommissionCommand implements Runnable {
 
     @Override
     public void run() {
-        ClientConfig cfg = new ClientConfig(Duration.ofSeconds(10), Duration.ofSeconds(3), 16);
+        ClientConfig cfg = Main.ADMIN_CLIENT;
         try (ClusterClient client = ClusterClient.connect(cluster, cfg, "decommission")) {
             MemberInfo m = find(client.view().members());
             if (m.state() == MemberState.LEFT) {

@@ -25,7 +25,7 @@ final class FsckCommand implements Runnable {
 
     @Override
     public void run() {
-        ClientConfig cfg = new ClientConfig(Duration.ofSeconds(10), Duration.ofSeconds(3), 16);
+        ClientConfig cfg = Main.ADMIN_CLIENT;
         int problems = 0;
         try (ClusterClient client = ClusterClient.connect(cluster, cfg, "fsck")) {
             for (MemberInfo m : client.view().members()) {

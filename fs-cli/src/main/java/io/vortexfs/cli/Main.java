@@ -31,6 +31,9 @@ import picocli.CommandLine.Command;
 public final class Main implements Runnable {
     public static final int EXIT_FAILURE = 1;
     public static final int EXIT_USAGE = 2;
+    /** How the commands that look after a cluster (status, fsck, decommission) talk to it. */
+    static final io.vortexfs.mount.client.ClientConfig ADMIN_CLIENT = new io.vortexfs.mount.client.ClientConfig(
+            java.time.Duration.ofSeconds(10), java.time.Duration.ofSeconds(3), 16);
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -42,7 +42,7 @@ final class StatusCommand implements Runnable {
 
     @Override
     public void run() {
-        ClientConfig cfg = new ClientConfig(java.time.Duration.ofSeconds(10), java.time.Duration.ofSeconds(3), 16);
+        ClientConfig cfg = Main.ADMIN_CLIENT;
         try (ClusterClient client = ClusterClient.connect(cluster, cfg, "status")) {
             Response.ClusterView view = client.view();
             StringBuilder out = new StringBuilder();

@@ -94,7 +94,7 @@ public final class ChunkStore {
         Path target = pathOf(id);
         Path damaged = root.resolveSibling("damaged-chunks");
         Files.createDirectories(damaged);
-        synchronized (stripes[(int) (id.w3() & (stripes.length - 1))]) {
+        synchronized (stripeOf(id)) {
             long size;
             try {
                 size = Files.size(target);
@@ -103,11 +103,9 @@ public final class ChunkStore {
             }
             Files.move(target, damaged.resolve(id.hex()), StandardCopyOption.ATOMIC_MOVE,
                     StandardCopyOption.REPLACE_EXISTING);
-            fsyncDirectory(target.getParent());
             fsyncDirectory(damaged);
-            fsyncs.addAndGet(2);
-            count.decrementAndGet();
-            bytes.addAndGet(-size);
+            fsyncs.incrementAndGet();
+            gone(target, size);
             return true;
         }
     }
@@ -145,7 +143,7 @@ public final class ChunkStore {
                 fsyncs.incrementAndGet();
             }
             // The temporary file is written outside the lock; only the final check-and-rename is inside.
-            synchronized (stripes[(int) (id.w3() & (stripes.length - 1))]) {
+            synchronized (stripeOf(id)) {
                 if (Files.exists(target)) {
                     deleteQuietly(temp);
                     touch(target);
@@ -183,7 +181,7 @@ public final class ChunkStore {
      * stored until it is durable.
      */
     private boolean existsDurably(ChunkId id, Path target) {
-        synchronized (stripes[(int) (id.w3() & (stripes.length - 1))]) {
+        synchronized (stripeOf(id)) {
             return Files.exists(target);
         }
     }
@@ -195,7 +193,7 @@ public final class ChunkStore {
      * stripe lock, as {@link #removeIfOlder} checks the time.
      */
     private boolean refreshIfPresent(ChunkId id, Path target) throws FsException {
-        synchronized (stripes[(int) (id.w3() & (stripes.length - 1))]) {
+        synchronized (stripeOf(id)) {
             if (!Files.exists(target)) {
                 return false;
             }
@@ -230,7 +228,7 @@ public final class ChunkStore {
      */
     public long removeIfOlder(ChunkId id, long cutoffMillis) throws IOException {
         Path target = pathOf(id);
-        synchronized (stripes[(int) (id.w3() & (stripes.length - 1))]) {
+        synchronized (stripeOf(id)) {
             long size;
             try {
                 if (Files.getLastModifiedTime(target).toMillis() >= cutoffMillis) {
@@ -241,12 +239,22 @@ public final class ChunkStore {
                 return -1;
             }
             Files.delete(target);
-            fsyncDirectory(target.getParent());
-            fsyncs.incrementAndGet();
-            count.decrementAndGet();
-            bytes.addAndGet(-size);
+            gone(target, size);
             return size;
         }
+    }
+
+    /** The lock that orders every check-and-change of chunk {@code id}'s file. */
+    private Object stripeOf(ChunkId id) {
+        return stripes[(int) (id.w3() & (stripes.length - 1))];
+    }
+
+    /** Makes the departure of a chunk file of {@code size} bytes durable and counts it; under its stripe lock. */
+    private void gone(Path target, long size) throws IOException {
+        fsyncDirectory(target.getParent());
+        fsyncs.incrementAndGet();
+        count.decrementAndGet();
+        bytes.addAndGet(-size);
     }
 
     /** Reads chunk {@code id} into a new buffer (the caller releases it), verifying its hash. */

@@ -48,6 +48,11 @@ public final class Departure implements AutoCloseable {
     private final ScheduledExecutorService runner;
     private final AtomicBoolean started = new AtomicBoolean();
     private volatile Response.Drain last;
+    /**
+     * Partitions whose coordinator was seen holding this node's state. This node owns nothing while
+     * it leaves, so its own version of a partition no longer changes: once handed over, always.
+     */
+    private final java.util.BitSet handedOver = new java.util.BitSet();
     private long lastPassNanos;
 
     /**
@@ -92,7 +97,9 @@ public final class Departure implements AutoCloseable {
             long chunksLeft = chunks.count();
             int behind = 0;
             for (int p = 0; p < membership.settings().partitions(); p++) {
-                if (!handedOver(p)) {
+                if (handedOver.get(p) || handedOver(p)) {
+                    handedOver.set(p);
+                } else {
                     behind++;
                 }
             }
