@@ -60,6 +60,21 @@ public final class Node implements AutoCloseable {
         /** What the node does once it has left the cluster; set by whoever runs it. */
         volatile Runnable onLeft = () -> { };
         NodeService service;
+        /**
+         * Starts heartbeating and the background passes. Only once the node answers requests: a peer
+         * that hears of it routes requests to it at once.
+         */
+        void startUpkeep() throws IOException {
+            membership.start();
+            repair.start();
+            scrub.start();
+            collector.start();
+            try {
+                departure.resumeIfLeaving();
+            } catch (io.vortexfs.protocol.FsException e) {
+                throw new IOException("cannot go on leaving the cluster: " + e.getMessage(), e);
+            }
+        }
 
         void close() {
             if (repair != null) {
@@ -127,6 +142,7 @@ public final class Node implements AutoCloseable {
             } catch (io.netty.channel.ChannelException | java.net.BindException e) {
                 throw new IOException("cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), e);
             }
+            parts.startUpkeep();
             LOG.info("node {} (generation {}) serving {} chunks and {} inodes from {}; cluster {} ({}, {} replicas)",
                     identity.nodeId(), identity.generation(), chunks.count(), parts.metadata.inodeCount(), config.dataDir(),
                     parts.membership.settings().clusterId(), parts.membership.settings().topology(),
@@ -143,7 +159,7 @@ public final class Node implements AutoCloseable {
         }
     }
 
-    /** Settles which cluster this node is in, opens its metadata and starts heartbeating. */
+    /** Settles which cluster this node is in and opens its metadata; {@link Parts#startUpkeep} sets it going. */
     private static NodeService build(NodeConfig config, NodeIdentity identity, ChunkStore chunks, Parts parts, int port)
             throws IOException {
         NodeConfig.Cluster want = config.cluster();
@@ -186,6 +202,7 @@ public final class Node implements AutoCloseable {
             }
         }
         parts.membership = new Membership(self, settings, want.timing(), parts.peers, config.dataDir(), System::nanoTime);
+        parts.membership.know(known);
         // Surplus copies are dropped only once every view has had time to agree on the ring.
         parts.repair = new ChunkRepair(parts.membership, chunks, parts.peers, want.peerTimeout(), REPAIR_PERIOD,
                 config.upkeep().repairRate(), want.timing().deadAfter().multipliedBy(3), System::nanoTime);
@@ -198,15 +215,6 @@ public final class Node implements AutoCloseable {
                 want.peerTimeout(), want.timing().interval().multipliedBy(5), () -> parts.onLeft.run());
         parts.service = new NodeService(identity, config, chunks, parts.metadata, parts.membership, parts.peers,
                 parts.repair, parts.scrub, parts.collector, parts.departure, PooledByteBufAllocator.DEFAULT);
-        parts.membership.start(known);
-        parts.repair.start();
-        parts.scrub.start();
-        parts.collector.start();
-        try {
-            parts.departure.resumeIfLeaving();
-        } catch (io.vortexfs.protocol.FsException e) {
-            throw new IOException("cannot go on leaving the cluster: " + e.getMessage(), e);
-        }
         return parts.service;
     }
 

@@ -149,6 +149,14 @@ public sealed interface Response extends Message {
 
     /** The request failed; {@code code} says why in terms a filesystem understands. */
     record Error(ErrorCode code, String message) implements Response {
+        /** What a node answers while it opens its data: nothing was run, and it is worth asking again. */
+        public static final String STARTING = "node is starting";
+
+        /** Whether {@code e} is a node's answer that it is still starting. */
+        public static boolean starting(FsException e) {
+            return e.code() == ErrorCode.UNAVAILABLE && e.getMessage().equals(STARTING);
+        }
+
         public Error {
             if (code == null) {
                 throw new IllegalArgumentException("code == null");

@@ -510,10 +510,10 @@ public final class ClusterClient implements AutoCloseable {
                     return c.callSync(request, payload == null ? null : Unpooled.wrappedBuffer(payload),
                             config.requestTimeout());
                 } catch (FsException e) {
-                    boolean unsent = e.code() == ErrorCode.NOT_COORDINATOR
-                            || (e.code() == ErrorCode.UNAVAILABLE && e.getMessage().contains("node is starting"));
-                    boolean retry = e.code() == ErrorCode.NOT_COORDINATOR
-                            || (anotherMayTakeOver && (unsent || (repeatable(request) && Quorum.unreachable(e))));
+                    // Neither a node that says another coordinates nor one still starting has run it;
+                    // the one starting will answer in a moment, even when no other can take over.
+                    boolean retry = e.code() == ErrorCode.NOT_COORDINATOR || Response.Error.starting(e)
+                            || (anotherMayTakeOver && repeatable(request) && Quorum.unreachable(e));
                     if (!retry) {
                         throw e;
                     }

@@ -200,8 +200,8 @@ public final class Membership implements AutoCloseable {
         throw new IOException("cannot join the cluster: no seed answered (" + last + ")");
     }
 
-    /** Takes the members a node knows of (from a join or its members file) and starts heartbeating. */
-    public void start(List<MemberInfo> known) {
+    /** Takes the members a node knows of (from a join or its members file), before it answers anyone. */
+    public void know(List<MemberInfo> known) {
         long now = nanoTime.getAsLong();
         synchronized (this) {
             for (MemberInfo m : known) {
@@ -213,6 +213,10 @@ public final class Membership implements AutoCloseable {
             }
             membersChanged();
         }
+    }
+
+    /** Starts heartbeating: from now on the others hear of this node and send it requests. */
+    public void start() {
         // What depends on the members (who coordinates what) learns them now, not at the first change.
         fireChanged();
         timer = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("vortex-membership", true));
@@ -257,7 +261,7 @@ public final class Membership implements AutoCloseable {
 
     // ---- requests from peers ----
 
-    /** Lets a node in, or refuses it (INVALID) when it was started for another cluster or topology. */
+    /** Tells a node the cluster's settings and members, or refuses it (INVALID) when it was started for another cluster. */
     public Response.ClusterView onJoin(Request.Join j) throws FsException {
         if (!j.clusterId().isEmpty() && !j.clusterId().equals(settings.clusterId())) {
             throw new FsException(ErrorCode.INVALID, "node " + j.self().nodeId() + " belongs to cluster " + j.clusterId()
@@ -278,8 +282,9 @@ public final class Membership implements AutoCloseable {
         if (j.self().nodeId().equals(self.nodeId())) {
             throw new FsException(ErrorCode.INVALID, "a node cannot join itself");
         }
-        merge(List.of(new Heartbeat(j.self(), 0)), true);
-        LOG.info("node {} at {} joined", j.self().nodeId(), j.self().address());
+        // Not taken into the table yet: the others learn of the node from its own heartbeats, which
+        // start only once it answers requests. Named now, peers would send it requests it refuses.
+        LOG.info("node {} at {} is joining", j.self().nodeId(), j.self().address());
         return view();
     }
 
@@ -287,10 +292,10 @@ public final class Membership implements AutoCloseable {
         if (!g.clusterId().equals(settings.clusterId())) {
             throw new FsException(ErrorCode.INVALID, "gossip from cluster " + g.clusterId() + ", this is " + settings.clusterId());
         }
-        merge(g.members(), false);
+        merge(g.members());
     }
 
-    private void merge(List<Heartbeat> news, boolean heardNow) {
+    private void merge(List<Heartbeat> news) {
         long now = nanoTime.getAsLong();
         boolean changed = false;
         synchronized (this) {
@@ -312,8 +317,6 @@ public final class Membership implements AutoCloseable {
                     p.info = m;
                     p.beat = h.beat();
                     p.heard(now);
-                } else if (heardNow) {
-                    p.heardNanos = now;
                 }
             }
             if (changed) {

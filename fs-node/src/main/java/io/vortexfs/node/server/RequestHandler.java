@@ -47,7 +47,7 @@ final class RequestHandler extends SimpleChannelInboundHandler<Envelope> {
         if (s == null) {
             envelope.release();
             ctx.writeAndFlush(new Envelope(envelope.requestId(), new Response.Error(ErrorCode.UNAVAILABLE,
-                    "node is starting"), io.netty.buffer.Unpooled.EMPTY_BUFFER));
+                    Response.Error.STARTING), io.netty.buffer.Unpooled.EMPTY_BUFFER));
             return;
         }
         inFlight++;
