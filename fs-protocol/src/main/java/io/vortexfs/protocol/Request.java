@@ -253,14 +253,17 @@ public sealed interface Request extends Message {
 
     /**
      * Asks which of these chunks a node holds (at most {@link #MAX_IDS}); answered with
-     * {@link Response.ChunksHeld}. Owners use it to find the chunks a returning peer missed.
+     * {@link Response.ChunksHeld}. Owners use it to find the chunks a returning peer missed. With
+     * {@code verify} the node re-reads and re-hashes each copy and counts only those that match, so
+     * fewer ids are allowed ({@link #MAX_VERIFIED}): fsck uses it to count good copies.
      */
-    record HasChunks(List<ChunkId> ids) implements Request {
+    record HasChunks(List<ChunkId> ids, boolean verify) implements Request {
         public static final int MAX_IDS = 4096;
+        public static final int MAX_VERIFIED = 32;
 
         public HasChunks {
             ids = Lists.checked(ids, ChunkId.class);
-            require(ids.size() <= MAX_IDS, "too many chunk ids: " + ids.size());
+            require(ids.size() <= (verify ? MAX_VERIFIED : MAX_IDS), "too many chunk ids: " + ids.size());
         }
     }
 

@@ -28,7 +28,7 @@ public sealed interface Response extends Message {
     record PartitionVersion(int partition, long epoch, long seq, long promised) implements Response {
     }
 
-    /** Those of the asked chunks the node holds. */
+    /** Those of the asked chunks the node holds (with {@code verify}: whose bytes match their id). */
     record ChunksHeld(List<ChunkId> held) implements Response {
         public ChunksHeld {
             held = Lists.checked(held, ChunkId.class);
@@ -138,9 +138,16 @@ public sealed interface Response extends Message {
     }
 
     /** What a node's check found; an empty problem list means consistent. */
-    record FsckReport(String nodeId, long inodes, long files, long chunksChecked, List<String> problems) implements Response {
+    /**
+     * What one node's part of {@code vortex fsck} found: the namespace it holds checked, the copies
+     * of the chunks used by the partitions it coordinates counted and re-hashed on every live member
+     * that should hold them.
+     */
+    record FsckReport(String nodeId, long inodes, long files, long chunksChecked, List<String> problems,
+            List<ThinFile> thinFiles) implements Response {
         public FsckReport {
             problems = Lists.checked(problems, String.class);
+            thinFiles = Lists.checked(thinFiles, ThinFile.class);
         }
     }
 

@@ -273,6 +273,52 @@ class SelfHealingTest {
     }
 
     @Test
+    void fsckListsTheFilesWithFewerGoodCopiesThanTheClusterKeeps() throws Exception {
+        cluster = new TestCluster(tmp, null, 3);
+        for (int i = 0; i < 3; i++) {
+            cluster.startNode();
+        }
+        Path mp = Mounts.fresh("fsck-thin");
+        cluster.mount(mp, "256m");
+        Shell.run("head -c 6M /dev/urandom > one && head -c 1M /dev/urandom > two && mkdir '" + mp + "/a' '" + mp
+                + "/b' && cp one '" + mp + "/a/one' && cp two '" + mp + "/b/two' && sync -f '" + mp + "'", tmp).ok();
+        assertEquals("consistent", fsck().out().lines().reduce((a, b) -> b).orElse(""));
+
+        // The first chunk of /a/one rots on one of its three owners.
+        String id = Shell.run("head -c 4M one | sha256sum", tmp).ok().out().split("\\s+")[0];
+        Path copy = cluster.node(0).data.resolve("chunks").resolve(id.substring(0, 2)).resolve(id);
+        byte[] b = Files.readAllBytes(copy);
+        b[12345] ^= 0x40;
+        Files.write(copy, b);
+        Shell.Result thin = fsck();
+        assertEquals(1, thin.exit(), thin.out() + thin.err());
+        assertTrue(thin.out().contains("file /a/one: 1 chunk(s) with fewer than 3 good copies, the fewest 2"), thin.out());
+        assertTrue(!thin.out().contains("/b/two"), thin.out());
+        // Counting met the damaged copy: it is replaced, and the next check finds everything whole.
+        await("the damaged copy replaced", 60, () -> {
+            Shell.Result r = fsck();
+            return r.exit() == 0 ? null : r.out();
+        });
+
+        // Copies on a node that is down count as none: every file is short of one.
+        String downId = nodeId(cluster.node(2));
+        cluster.node(2).kill();
+        await("the killed node seen down", 30, () -> {
+            Member m = status(cluster.node(0)).get(downId);
+            return m != null && !m.state().equals("ALIVE") && !m.state().equals("SUSPECT") ? null : "it is " + m;
+        });
+        Shell.Result down = fsck();
+        assertEquals(1, down.exit(), down.out() + down.err());
+        assertTrue(down.out().contains("file /a/one: 2 chunk(s) with fewer than 3 good copies, the fewest 2"), down.out());
+        assertTrue(down.out().contains("file /b/two: 1 chunk(s) with fewer than 3 good copies, the fewest 2"), down.out());
+        assertTrue(down.out().contains("not checked"), down.out());
+    }
+
+    private Shell.Result fsck() {
+        return Shell.exec(Vortex.java("128m", "fsck", "--cluster", cluster.node(0).address), tmp, Map.of(), 120);
+    }
+
+    @Test
     void aDecommissionedNodeHandsOverEverythingAndLeaves() throws Exception {
         cluster = new TestCluster(tmp, null, 3);
         for (int i = 0; i < 4; i++) {

@@ -231,7 +231,7 @@ public final class ChunkRepair implements AutoCloseable {
         Map<String, Set<ChunkId>> held = new HashMap<>();
         for (Map.Entry<String, List<ChunkId>> e : toAsk.entrySet()) {
             MemberInfo owner = peersById.get(e.getKey());
-            try (Reply r = peers.pool().get(Peers.address(owner)).callSync(new Request.HasChunks(List.copyOf(e.getValue())),
+            try (Reply r = peers.pool().get(Peers.address(owner)).callSync(new Request.HasChunks(List.copyOf(e.getValue()), false),
                     null, timeout)) {
                 held.put(e.getKey(), new HashSet<>(((Response.ChunksHeld) r.response()).held()));
             } catch (FsException | ClassCastException ex) {

@@ -25,6 +25,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.mapdb.Atomic;
 import org.mapdb.BTreeMap;
@@ -1299,7 +1300,10 @@ public final class MetadataStore implements AutoCloseable {
         LOG.info("installed partition {} at {}/{}", snap.partition(), snap.epoch(), snap.seq());
     }
 
-    /** What {@link #check} found: problems in words, and the chunks the files use. */
+    /**
+     * What {@link #check} found: problems in words, and the chunks used by the files of the
+     * partitions it was asked to list, with the longest length a slot uses of each.
+     */
     public record CheckResult(long inodes, long files, List<String> problems, Map<ChunkId, Integer> chunkLengths) {
     }
 
@@ -1312,9 +1316,10 @@ public final class MetadataStore implements AutoCloseable {
      * <p>Only the partitions {@code held} says this node owns are checked (a copy of one it no longer
      * owns may be old). What needs every partition — a name for each inode, link counts — is
      * checked only when this node owns them all; an unfinished operation that spans partitions is
-     * itself a problem, since recovery finishes them.
+     * itself a problem, since recovery finishes them. The chunks are listed for the partitions
+     * {@code listed} says (those this node coordinates, so that each is listed by one node).
      */
-    public synchronized CheckResult check(java.util.function.IntPredicate held) {
+    public synchronized CheckResult check(java.util.function.IntPredicate held, java.util.function.IntPredicate listed) {
         List<String> problems = new ArrayList<>();
         boolean whole = true;
         for (int p = 0; p < partitionCount; p++) {
@@ -1394,12 +1399,33 @@ public final class MetadataStore implements AutoCloseable {
             if (ref.length() > a.chunkSize()) {
                 problems.add("file " + ino + " slot " + e.getKey()[1] + " is longer than its chunk size");
             }
-            chunkLengths.merge(ref.id(), ref.length(), Math::max);
+            if (listed.test(partitionOf(ino))) {
+                chunkLengths.merge(ref.id(), ref.length(), Math::max);
+            }
         }
         for (Attr a : inodes.values()) {
             checkedInodes += held.test(partitionOf(a.ino())) ? 1 : 0;
         }
         return new CheckResult(checkedInodes, files, problems, chunkLengths);
+    }
+
+    /**
+     * The files of the partitions {@code listed} says that use any of {@code ids}, each with the
+     * ones it uses.
+     */
+    public synchronized Map<Long, Set<ChunkId>> filesUsing(Set<ChunkId> ids, java.util.function.IntPredicate listed) {
+        Map<Long, Set<ChunkId>> out = new java.util.TreeMap<>();
+        if (ids.isEmpty()) {
+            return out;
+        }
+        for (Map.Entry<Object[], byte[]> e : chunks.entrySet()) {
+            long ino = (Long) e.getKey()[0];
+            ChunkId id = decodeRef(e.getValue()).id();
+            if (ids.contains(id) && listed.test(partitionOf(ino))) {
+                out.computeIfAbsent(ino, k -> new java.util.HashSet<>()).add(id);
+            }
+        }
+        return out;
     }
 
     public synchronized long inodeCount() {

@@ -9,6 +9,7 @@ import io.vortexfs.node.chunks.ChunkStore;
 import io.vortexfs.node.cluster.ChunkCollector;
 import io.vortexfs.node.cluster.ChunkRepair;
 import io.vortexfs.node.cluster.ChunkScrub;
+import io.vortexfs.node.cluster.CopyCensus;
 import io.vortexfs.node.cluster.Departure;
 import io.vortexfs.node.cluster.Membership;
 import io.vortexfs.node.cluster.NamespaceOps;
@@ -21,6 +22,7 @@ import io.vortexfs.protocol.FsException;
 import io.vortexfs.protocol.MemberInfo;
 import io.vortexfs.protocol.Request;
 import io.vortexfs.protocol.Response;
+import io.vortexfs.protocol.ThinFile;
 import io.vortexfs.protocol.placement.Chains;
 import io.vortexfs.protocol.rpc.HostPort;
 import io.vortexfs.protocol.rpc.Reply;
@@ -29,6 +31,7 @@ import java.io.IOException;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -40,6 +43,9 @@ import java.util.concurrent.TimeUnit;
  * call may touch the disk.
  */
 public final class NodeService implements AutoCloseable {
+    /** How long a member may take to re-hash one batch of chunks for fsck. */
+    private static final java.time.Duration CENSUS_BATCH_TIMEOUT = java.time.Duration.ofMinutes(1);
+
     private final NodeIdentity identity;
     private final NodeConfig config;
     private final ChunkStore chunks;
@@ -50,6 +56,7 @@ public final class NodeService implements AutoCloseable {
     private final ChunkScrub scrub;
     private final ChunkCollector collector;
     private final Departure departure;
+    private final CopyCensus census;
     private final PartitionReplicator replicator;
     private final NamespaceOps namespace;
     private final ByteBufAllocator alloc;
@@ -76,6 +83,7 @@ public final class NodeService implements AutoCloseable {
         this.scrub = scrub;
         this.collector = collector;
         this.departure = departure;
+        this.census = new CopyCensus(membership, chunks, scrub, peers, CENSUS_BATCH_TIMEOUT);
         this.alloc = alloc;
         this.applier = executor(1, "vortex-apply");
         this.control = executor(4, "vortex-control");
@@ -210,6 +218,9 @@ public final class NodeService implements AutoCloseable {
             }
             return new Reply(new Response.ChunkData(g.id(), data.readableBytes()), data);
         } else if (request instanceof Request.HasChunks h) {
+            if (h.verify()) {
+                return reply(new Response.ChunksHeld(List.copyOf(census.verifyHere(h.ids()).keySet())));
+            }
             List<ChunkId> held = new java.util.ArrayList<>();
             for (ChunkId id : h.ids()) {
                 if (chunks.contains(id)) {
@@ -285,34 +296,37 @@ public final class NodeService implements AutoCloseable {
     }
 
     /**
-     * Checks the namespace this node holds, then re-reads and re-hashes every chunk a file uses that
-     * this node owns. Run on every member, that covers every copy.
+     * Checks the namespace this node holds; then, for the chunks used by the files of the partitions
+     * it coordinates, has every live member that should hold a copy re-hash it, and lists the files
+     * left with fewer good copies than the cluster keeps. Run on every member, that covers every file
+     * whose partition has a live owner, each once.
      */
     private Response.FsckReport fsck() {
-        MetadataStore.CheckResult r = metadata.check(p -> membership.partitionOwners(p).stream().anyMatch(membership::isSelf));
+        java.util.function.IntPredicate coordinated = p -> {
+            MemberInfo c = membership.coordinator(p);
+            return c != null && membership.isSelf(c);
+        };
+        MetadataStore.CheckResult r = metadata.check(
+                p -> membership.partitionOwners(p).stream().anyMatch(membership::isSelf), coordinated);
         List<String> problems = new java.util.ArrayList<>(r.problems());
-        long checked = 0;
-        for (var e : r.chunkLengths().entrySet()) {
-            if (membership.owners(io.vortexfs.protocol.placement.HashRing.pointOf(e.getKey())).stream()
-                    .noneMatch(membership::isSelf)) {
-                continue; // Its owners check it.
+        CopyCensus.Count count = census.count(r.chunkLengths().keySet());
+        problems.addAll(count.problems());
+        Set<ChunkId> thin = new java.util.HashSet<>();
+        r.chunkLengths().forEach((id, used) -> {
+            Integer here = count.lengthsHere().get(id);
+            if (here != null && here < used) {
+                problems.add("chunk " + id + " has " + here + " bytes; a file uses " + used);
             }
-            try {
-                ByteBuf data = chunks.get(e.getKey(), alloc);
-                try {
-                    if (data.readableBytes() < e.getValue()) {
-                        problems.add("chunk " + e.getKey() + " has " + data.readableBytes() + " bytes; a file uses "
-                                + e.getValue());
-                    }
-                } finally {
-                    data.release();
-                }
-            } catch (FsException ex) {
-                problems.add("chunk " + e.getKey() + ": " + ex.getMessage());
+            if (count.good().get(id) < count.wanted().get(id)) {
+                thin.add(id);
             }
-            checked++;
-        }
-        return new Response.FsckReport(identity.nodeId(), r.inodes(), r.files(), checked, problems);
+        });
+        List<ThinFile> thinFiles = new java.util.ArrayList<>();
+        metadata.filesUsing(thin, coordinated).forEach((ino, ids) -> thinFiles.add(new ThinFile(ino, ids.size(),
+                ids.stream().mapToInt(count.good()::get).min().orElseThrow(),
+                ids.stream().mapToInt(count.wanted()::get).max().orElseThrow())));
+        return new Response.FsckReport(identity.nodeId(), r.inodes(), r.files(), r.chunkLengths().size(), problems,
+                thinFiles);
     }
 
     @Override

@@ -689,7 +689,7 @@ class MetadataStoreTest {
                 NOW_NS), null);
         store.step(Request.PartitionStep.of(home, intent, 0, Request.PartitionStep.END, 0, NOW_NS), null);
         assertEquals(Map.of(), plans(home));
-        assertEquals(List.of(), store.check(p -> true).problems());
+        assertEquals(List.of(), store.check(p -> true, p -> true).problems());
     }
 
     @Test

@@ -21,6 +21,7 @@ import io.vortexfs.protocol.MemberState;
 import io.vortexfs.protocol.Message;
 import io.vortexfs.protocol.RepairProgress;
 import io.vortexfs.protocol.ScrubProgress;
+import io.vortexfs.protocol.ThinFile;
 import io.vortexfs.protocol.Request;
 import io.vortexfs.protocol.Response;
 import java.nio.charset.StandardCharsets;
@@ -76,6 +77,7 @@ public final class MessageCodec {
         kryo.register(RepairProgress.class, 39);
         kryo.register(ScrubProgress.class, 40);
         kryo.register(GcProgress.class, 41);
+        kryo.register(ThinFile.class, 42);
 
         kryo.register(Request.Hello.class, 100);
         kryo.register(Request.GetStats.class, 101);
