@@ -22,6 +22,9 @@ class ClusterFiles {
             description = "Deadline of each request to a node (default 30s).")
     java.time.Duration timeout = ClientConfig.DEFAULT.requestTimeout();
 
+    @picocli.CommandLine.Mixin
+    KeyOption key;
+
     /** A connected filesystem; close it to disconnect. */
     record Session(ClusterClient client, VortexFileSystem fs) implements AutoCloseable {
         @Override
@@ -36,8 +39,8 @@ class ClusterFiles {
             if (timeout.isZero() || timeout.isNegative()) {
                 throw new UserError("--timeout must be positive");
             }
-            ClientConfig cfg = new ClientConfig(timeout, ClientConfig.DEFAULT.connectTimeout(),
-                    ClientConfig.DEFAULT.maxInFlightPerNode());
+            ClientConfig cfg = key.apply(new ClientConfig(timeout, ClientConfig.DEFAULT.connectTimeout(),
+                    ClientConfig.DEFAULT.maxInFlightPerNode()));
             ClusterClient client = ClusterClient.connect(cluster, cfg, clientName);
             return new Session(client, new VortexFileSystem(client, MountConfig.defaults()));
         } catch (FsException e) {

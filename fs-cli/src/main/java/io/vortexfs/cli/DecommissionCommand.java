@@ -26,13 +26,16 @@ final class DecommissionCommand implements Runnable {
             converter = Units.HostPortsConverter.class, description = "Any node(s) of the cluster.")
     List<HostPort> cluster;
 
+    @picocli.CommandLine.Mixin
+    KeyOption key;
+
     @Option(names = "--timeout", paramLabel = "DURATION", converter = Units.DurationConverter.class,
             description = "How long to wait for the hand-over (default 24h); the node goes on leaving after it.")
     Duration timeout = Duration.ofHours(24);
 
     @Override
     public void run() {
-        ClientConfig cfg = Main.ADMIN_CLIENT;
+        ClientConfig cfg = key.apply(Main.ADMIN_CLIENT);
         try (ClusterClient client = ClusterClient.connect(cluster, cfg, "decommission")) {
             MemberInfo m = find(client.view().members());
             if (m.state() == MemberState.LEFT) {

@@ -30,13 +30,16 @@ final class FsckCommand implements Runnable {
             converter = Units.HostPortsConverter.class, description = "Any node(s) of the cluster.")
     List<HostPort> cluster;
 
+    @picocli.CommandLine.Mixin
+    KeyOption key;
+
     @Option(names = "--timeout", paramLabel = "DURATION", converter = Units.DurationConverter.class,
             description = "How long one node may take to check itself (default 10m).")
     Duration timeout = Duration.ofMinutes(10);
 
     @Override
     public void run() {
-        ClientConfig cfg = Main.ADMIN_CLIENT;
+        ClientConfig cfg = key.apply(Main.ADMIN_CLIENT);
         int problems = 0;
         try (ClusterClient client = ClusterClient.connect(cluster, cfg, "fsck")) {
             for (MemberInfo m : client.view().members()) {

@@ -24,6 +24,9 @@ final class MountOptions {
             description = "Deadline of each request to a node (default 30s).")
     Duration timeout = ClientConfig.DEFAULT.requestTimeout();
 
+    @picocli.CommandLine.Mixin
+    KeyOption key;
+
     MountConfig mountConfig() {
         if (chunkSize < MountConfig.MIN_CHUNK_SIZE || chunkSize > MountConfig.MAX_CHUNK_SIZE) {
             throw new UserError("--chunk-size must be between 4KiB and 64MiB: " + Units.humanBytes(chunkSize));
@@ -41,6 +44,7 @@ final class MountOptions {
         if (timeout.isZero() || timeout.isNegative()) {
             throw new UserError("--timeout must be positive");
         }
-        return new ClientConfig(timeout, ClientConfig.DEFAULT.connectTimeout(), ClientConfig.DEFAULT.maxInFlightPerNode());
+        return key.apply(new ClientConfig(timeout, ClientConfig.DEFAULT.connectTimeout(),
+                ClientConfig.DEFAULT.maxInFlightPerNode()));
     }
 }

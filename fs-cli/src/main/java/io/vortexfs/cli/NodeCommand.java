@@ -93,6 +93,12 @@ final class NodeCommand implements Runnable {
     @Option(names = "--salvage-wal", description = "Start even if the write-ahead log is damaged before its end, dropping the damaged part.")
     boolean salvageWal;
 
+    @Option(names = "--key-file", paramLabel = "PATH",
+            description = {"The cluster's key: every connection to and from this node proves it. Founding a cluster, "
+                    + "a missing file is created with a new key; joining one, give the file of the cluster joined.",
+                "Kept in the data directory, where later starts find it. Without any, the node talks to anyone."})
+    Path keyFile;
+
     @Option(names = "--parent-pid", hidden = true, description = "Exit when this process exits (used by `vortex up`).")
     Long parentPid;
 
@@ -129,12 +135,19 @@ final class NodeCommand implements Runnable {
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }
+        if (keyFile != null && join.isEmpty() && !java.nio.file.Files.exists(keyFile)) {
+            try {
+                io.vortexfs.protocol.rpc.ClusterKey.loadOrCreate(keyFile);
+            } catch (IOException e) {
+                throw new UserError("cannot create the cluster key " + keyFile + ": " + e.getMessage());
+            }
+        }
         NodeConfig base = NodeConfig.defaults(data.toAbsolutePath().normalize(), host, port);
         NodeConfig.Cluster d = NodeConfig.Cluster.DEFAULT;
         NodeConfig config = new NodeConfig(base.dataDir(), host, port, workers, base.queueDepth(),
                 base.maxInFlightPerConnection(), base.stalledFrameTimeout(), salvageWal,
                 new NodeConfig.Cluster(join, t, replicas, vnodes, writeQuorum, partitions,
-                        d.timing().withRepairAfter(repairAfter), d.peerTimeout()),
+                        d.timing().withRepairAfter(repairAfter), d.peerTimeout(), keyFile),
                 new NodeConfig.Upkeep(repairRate, scrubEvery, scrubRate, gcEvery, gcGrace));
         Node node;
         try {

@@ -21,6 +21,9 @@ final class StatusCommand implements Runnable {
             converter = Units.HostPortsConverter.class, description = "Any node(s) of the cluster.")
     List<HostPort> cluster;
 
+    @picocli.CommandLine.Mixin
+    KeyOption key;
+
     @Option(names = "--json", description = "Print JSON instead of a table.")
     boolean json;
 
@@ -42,7 +45,7 @@ final class StatusCommand implements Runnable {
 
     @Override
     public void run() {
-        ClientConfig cfg = Main.ADMIN_CLIENT;
+        ClientConfig cfg = key.apply(Main.ADMIN_CLIENT);
         try (ClusterClient client = ClusterClient.connect(cluster, cfg, "status")) {
             Response.ClusterView view = client.view();
             StringBuilder out = new StringBuilder();

@@ -3,6 +3,7 @@ package io.vortexfs.cli;
 import io.vortexfs.node.NodeConfig;
 import io.vortexfs.protocol.Topology;
 import io.vortexfs.protocol.rpc.HostPort;
+import io.vortexfs.protocol.rpc.ClusterKey;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -75,11 +76,21 @@ final class UpCommand implements Runnable {
         }
         Mounting.checkMountPoint(mp);
 
+        // Only holders of the key may talk to the cluster; the mount and the CLI prove it too.
+        if (options.key.keyFile == null) {
+            options.key.keyFile = data.resolve(ClusterKey.FILE);
+            try {
+                ClusterKey.loadOrCreate(options.key.keyFile);
+            } catch (IOException e) {
+                throw new UserError("cannot create the cluster key " + options.key.keyFile + ": " + e.getMessage());
+            }
+        }
+        Path keyFile = options.key.keyFile.toAbsolutePath().normalize();
         List<NodeProcess> nodes = new ArrayList<>();
         Mounting mounting = null;
         Thread hook = null;
         try {
-            List<HostPort> addresses = startNodes(data, nodes);
+            List<HostPort> addresses = startNodes(data, keyFile, nodes);
             String address = addresses.get(0).toString();
             mounting = Mounting.start(addresses, mp, options);
             Mounting m = mounting;
@@ -89,11 +100,12 @@ final class UpCommand implements Runnable {
             System.out.println("  cluster  " + address + "  (" + nodeCount + (nodeCount == 1 ? " node" : " nodes")
                     + ", " + Math.min(replicas, nodeCount) + (Math.min(replicas, nodeCount) == 1 ? " copy" : " copies")
                     + " of everything, topology " + topology + ", data in " + data + ")");
-            System.out.println("  status   vortex status --cluster " + address);
+            System.out.println("  key      " + keyFile + "  (every connection proves it; give it to other commands)");
+            System.out.println("  status   vortex status --cluster " + address + " --key-file " + keyFile);
             System.out.println("  mounted  " + mp);
             System.out.println("Try:  cp -r /etc/ssh " + mp + "/ && ls -l " + mp + "/ssh");
             System.out.println("Ctrl-C unmounts and stops the cluster; your files stay in " + data + ".");
-            System.out.println(READY + " mount=" + mp + " cluster=" + address);
+            System.out.println(READY + " mount=" + mp + " cluster=" + address + " key=" + keyFile);
             System.out.flush();
             mounting.mount().awaitUnmounted();
         } catch (IOException e) {
@@ -117,10 +129,11 @@ final class UpCommand implements Runnable {
      * Starts the first node, which founds the cluster (or, on a later run, finds its members again),
      * then the others, each joining it, one at a time so each sees the last.
      */
-    private List<HostPort> startNodes(Path data, List<NodeProcess> nodes) throws IOException {
+    private List<HostPort> startNodes(Path data, Path keyFile, List<NodeProcess> nodes) throws IOException {
         List<HostPort> addresses = new ArrayList<>();
         for (int i = 0; i < nodeCount; i++) {
             List<String> args = new ArrayList<>();
+            args.add("--key-file=" + keyFile);
             args.add("--topology=" + topology);
             args.add("--replicas=" + replicas);
             if (i > 0) {

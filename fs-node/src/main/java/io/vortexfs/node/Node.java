@@ -13,11 +13,13 @@ import io.vortexfs.node.metadata.MetadataStore;
 import io.vortexfs.node.server.NodeServer;
 import io.vortexfs.node.server.NodeService;
 import io.vortexfs.node.wal.WriteAheadLog;
+import io.vortexfs.protocol.rpc.ClusterKey;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import io.vortexfs.protocol.MemberInfo;
 import io.vortexfs.protocol.MemberState;
@@ -132,9 +134,10 @@ public final class Node implements AutoCloseable {
         NodeServer server = null;
         try {
             NodeIdentity identity = NodeIdentity.loadOrCreate(config.dataDir());
+            ClusterKey key = clusterKey(config);
             ChunkStore chunks = new ChunkStore(config.dataDir());
-            parts.peers = new Peers(Duration.ofSeconds(3), 1024);
-            server = new NodeServer(config.workers(), config.queueDepth(), config.stalledFrameTimeout());
+            parts.peers = new Peers(Duration.ofSeconds(3), 1024, key);
+            server = new NodeServer(config.workers(), config.queueDepth(), config.stalledFrameTimeout(), key);
             int port;
             try {
                 port = server.start(config.host(), config.port(), bound -> build(config, identity, chunks, parts, bound),
@@ -157,6 +160,27 @@ public final class Node implements AutoCloseable {
             lockChannel.close();
             throw e;
         }
+    }
+
+    /**
+     * The key this node proves and asks for on every connection: the one given, which is kept in the
+     * data directory from then on, else the one kept there, else none.
+     */
+    private static ClusterKey clusterKey(NodeConfig config) throws IOException {
+        Path kept = config.dataDir().resolve(ClusterKey.FILE);
+        Path given = config.cluster().keyFile();
+        if (given == null) {
+            return Files.exists(kept) ? ClusterKey.load(kept) : null;
+        }
+        ClusterKey key = ClusterKey.load(given);
+        if (Files.exists(kept)) {
+            if (!Files.readString(kept).trim().equals(Files.readString(given).trim())) {
+                throw new IOException("this node belongs to the cluster whose key is in " + kept + ", not " + given);
+            }
+        } else {
+            key.save(kept);
+        }
+        return key;
     }
 
     /** Settles which cluster this node is in and opens its metadata; {@link Parts#startUpkeep} sets it going. */

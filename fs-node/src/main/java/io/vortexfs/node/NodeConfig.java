@@ -38,11 +38,18 @@ public record NodeConfig(Path dataDir, String host, int port, int workers, int q
      * @param writeQuorum 0 for the default rule; only used when founding
      * @param timing      heartbeat interval, failure-detection delays and the grace before repair
      * @param peerTimeout deadline of a call to another node
+     * @param keyFile     the cluster's key, copied into the data directory; null to use the copy there,
+     *                    if any (without a key the node talks to anyone, and only to nodes without one)
      */
     public record Cluster(List<HostPort> join, Topology topology, int replicas, int vnodes, int writeQuorum,
-            int partitions, Membership.Timing timing, Duration peerTimeout) {
+            int partitions, Membership.Timing timing, Duration peerTimeout, Path keyFile) {
         public static final Cluster DEFAULT = new Cluster(List.of(), null, 0, 0, 0, 0, Membership.Timing.DEFAULT,
                 Duration.ofSeconds(10));
+
+        public Cluster(List<HostPort> join, Topology topology, int replicas, int vnodes, int writeQuorum,
+                int partitions, Membership.Timing timing, Duration peerTimeout) {
+            this(join, topology, replicas, vnodes, writeQuorum, partitions, timing, peerTimeout, null);
+        }
 
         public Cluster {
             join = List.copyOf(join);

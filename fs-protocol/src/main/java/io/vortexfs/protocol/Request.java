@@ -16,6 +16,29 @@ public sealed interface Request extends Message {
         }
     }
 
+    /**
+     * The first request on a connection to a node that holds a cluster key: the client's fresh
+     * nonce, answered with {@link Response.Challenge}. See {@code ClusterKey}.
+     */
+    record Authenticate(String nonce) implements Request {
+        public Authenticate {
+            requireNonce(nonce);
+        }
+    }
+
+    /** The client's proof that it holds the cluster key, over both nonces; answered with {@link Response.Ok}. */
+    record Prove(String proof) implements Request {
+        public Prove {
+            requireNonce(proof);
+        }
+    }
+
+    /** A nonce or proof: 64 lower-case hex digits. */
+    static void requireNonce(String hex) {
+        require(hex != null && hex.length() == 64 && hex.chars().allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')),
+                "not 64 hex digits");
+    }
+
     /** Asks a node for its own storage figures. */
     record GetStats() implements Request {
     }

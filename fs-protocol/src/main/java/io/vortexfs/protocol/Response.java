@@ -89,6 +89,17 @@ public sealed interface Response extends Message {
     record Ok() implements Response {
     }
 
+    /**
+     * A node's answer to {@link Request.Authenticate}: its own fresh nonce, and its proof that it
+     * holds the cluster key over the client's nonce and its own.
+     */
+    record Challenge(String nonce, String proof) implements Response {
+        public Challenge {
+            Request.requireNonce(nonce);
+            Request.requireNonce(proof);
+        }
+    }
+
     /** A chunk's bytes follow as payload; {@code length} is their count. */
     record ChunkData(ChunkId id, int length) implements Response {
         public ChunkData {

@@ -1,5 +1,6 @@
 package io.vortexfs.it;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -17,11 +18,50 @@ class UpTest {
     @TempDir
     Path tmp;
 
+    private String ready;
+
     private Vortex.Proc up(Path mp, Path data) throws Exception {
         Vortex.Proc p = new Vortex.Proc(List.of(Vortex.HOME.resolve("bin/vortex").toString(), "up", "--mount", mp.toString(),
                 "--data", data.toString(), "--port", "0"), tmp.resolve("up.log"));
-        p.awaitLine("VORTEX-READY", 120);
+        ready = p.awaitLine("VORTEX-READY", 120);
         return p;
+    }
+
+    private String readyField(String name) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(name + "=(\\S+)").matcher(ready);
+        assertTrue(m.find(), ready);
+        return m.group(1);
+    }
+
+    private Shell.Result vortex(String... args) {
+        return Shell.exec(Vortex.java("128m", args), tmp, java.util.Map.of(), 60);
+    }
+
+    /** Only holders of the key `vortex up` made can read, write or join. */
+    private void onlyHoldersOfTheKeyGetIn(Path data, Path mp) throws Exception {
+        String cluster = readyField("cluster");
+        String key = readyField("key");
+        assertEquals(data.resolve("cluster.key").toString(), key);
+        Shell.run("head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n' > wrong.key", tmp).ok();
+
+        assertTrue(vortex("ls", "/", "--cluster", cluster, "--key-file", key).ok().out().contains("f.bin"));
+        Shell.Result none = vortex("ls", "/", "--cluster", cluster);
+        assertEquals(1, none.exit(), none.out() + none.err());
+        assertTrue(none.err().contains("give it with --key-file"), none.err());
+        Shell.Result read = vortex("get", "/f.bin", "stolen", "--cluster", cluster, "--key-file", "wrong.key");
+        assertEquals(1, read.exit(), read.out() + read.err());
+        assertTrue(read.err().contains("does not hold this cluster's key"), read.err());
+        assertFalse(Files.exists(tmp.resolve("stolen")));
+        Shell.Result write = vortex("put", "f.bin", "/planted", "--cluster", cluster, "--key-file", "wrong.key");
+        assertEquals(1, write.exit(), write.out() + write.err());
+        assertFalse(Files.exists(mp.resolve("planted")));
+
+        Shell.Result join = Shell.exec(Vortex.java("128m", "node", "--data", tmp.resolve("intruder").toString(), "--port", "0",
+                "--join", cluster, "--key-file", "wrong.key"), tmp, java.util.Map.of(), 60);
+        assertEquals(1, join.exit(), join.out() + join.err());
+        assertTrue(join.err().contains("cannot join the cluster"), join.err());
+        String members = vortex("status", "--cluster", cluster, "--key-file", key, "--json").ok().out();
+        assertEquals(3, members.split("\\{\"nodeId\":").length - 1, "nobody joined: " + members);
     }
 
     @Test
@@ -31,6 +71,7 @@ class UpTest {
         try (Vortex.Proc first = up(mp, data)) {
             assertTrue(Mounts.isMounted(mp));
             Shell.run("head -c 5M /dev/urandom > f.bin && cp f.bin '" + mp + "/f.bin' && cmp f.bin '" + mp + "/f.bin'", tmp).ok();
+            onlyHoldersOfTheKeyGetIn(data, mp);
             List<ProcessHandle> children = first.process.descendants().toList();
             assertFalse(children.isEmpty(), "up runs its node as a child process");
 

@@ -1,5 +1,6 @@
 package io.vortexfs.mount.client;
 
+import io.vortexfs.protocol.rpc.ClusterKey;
 import java.time.Duration;
 
 /**
@@ -8,9 +9,18 @@ import java.time.Duration;
  * @param requestTimeout deadline of every request; a FUSE call never waits longer than this per request
  * @param connectTimeout deadline of opening a connection to a node
  * @param maxInFlightPerNode requests outstanding to one node before callers wait for a slot
+ * @param key the cluster's key, proved on every connection; null for a cluster that has none
  */
-public record ClientConfig(Duration requestTimeout, Duration connectTimeout, int maxInFlightPerNode) {
+public record ClientConfig(Duration requestTimeout, Duration connectTimeout, int maxInFlightPerNode, ClusterKey key) {
     public static final ClientConfig DEFAULT = new ClientConfig(Duration.ofSeconds(30), Duration.ofSeconds(5), 256);
+
+    public ClientConfig(Duration requestTimeout, Duration connectTimeout, int maxInFlightPerNode) {
+        this(requestTimeout, connectTimeout, maxInFlightPerNode, null);
+    }
+
+    public ClientConfig withKey(ClusterKey k) {
+        return new ClientConfig(requestTimeout, connectTimeout, maxInFlightPerNode, k);
+    }
 
     public ClientConfig {
         if (requestTimeout.isNegative() || requestTimeout.isZero()) {

@@ -73,7 +73,7 @@ public final class ClusterClient implements AutoCloseable {
     /** Connects through the first reachable seed. The exception message is fit for a user. */
     public static ClusterClient connect(List<HostPort> seeds, ClientConfig config, String clientName) throws FsException {
         EventLoopGroup group = EventLoops.newGroup(2, "vortex-client");
-        ConnectionPool pool = new ConnectionPool(group, config.connectTimeout(), config.maxInFlightPerNode());
+        ConnectionPool pool = new ConnectionPool(group, config.connectTimeout(), config.maxInFlightPerNode(), config.key());
         ClusterClient client = new ClusterClient(config, group, pool, seeds, clientName);
         FsException last = null;
         for (HostPort seed : seeds) {
@@ -91,8 +91,11 @@ public final class ClusterClient implements AutoCloseable {
             }
         }
         client.close();
+        // A node that holds a key closes, without a word, a connection that does not prove it.
+        boolean keyMayBeMissing = config.key() == null && last != null && last.getMessage().endsWith(" closed");
         throw new FsException(ErrorCode.UNAVAILABLE, "cannot reach the cluster at " + seeds
-                + (last == null ? "" : ": " + last.getMessage()));
+                + (last == null ? "" : ": " + last.getMessage())
+                + (keyMayBeMissing ? " (if the cluster has a key, give it with --key-file)" : ""));
     }
 
     private synchronized void adopt(Response.ClusterView v) throws FsException {

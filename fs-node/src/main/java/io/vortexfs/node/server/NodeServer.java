@@ -45,10 +45,14 @@ public final class NodeServer implements AutoCloseable {
     private final EventLoopGroup io = EventLoops.newGroup(2, "vortex-io");
     private final ThreadPoolExecutor workers;
     private final java.time.Duration stalledFrameTimeout;
+    /** When set, every connection must prove it holds this key before anything else (see {@link AuthGate}). */
+    private final io.vortexfs.protocol.rpc.ClusterKey key;
     private Channel serverChannel;
 
-    public NodeServer(int workerThreads, int queueDepth, java.time.Duration stalledFrameTimeout) {
+    public NodeServer(int workerThreads, int queueDepth, java.time.Duration stalledFrameTimeout,
+            io.vortexfs.protocol.rpc.ClusterKey key) {
         this.stalledFrameTimeout = stalledFrameTimeout;
+        this.key = key;
         AtomicInteger n = new AtomicInteger();
         this.workers = new ThreadPoolExecutor(workerThreads, workerThreads, 60, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(queueDepth), r -> {
@@ -96,8 +100,11 @@ public final class NodeServer implements AutoCloseable {
                                 .addLast("idle", new IdleStateHandler(stalledFrameTimeout.toMillis(), 0, 0, TimeUnit.MILLISECONDS))
                                 .addLast("frame-decoder", decoder)
                                 .addLast("stalled-frames", new StalledFrameCloser(decoder, stalledFrameTimeout))
-                                .addLast("frame-encoder", encoder)
-                                .addLast("requests", new RequestHandler(service::get, workers, maxInFlightPerConnection));
+                                .addLast("frame-encoder", encoder);
+                        if (key != null) {
+                            ch.pipeline().addLast("auth", new AuthGate(key));
+                        }
+                        ch.pipeline().addLast("requests", new RequestHandler(service::get, workers, maxInFlightPerConnection));
                     }
                 });
         serverChannel = b.bind(host, port).sync().channel();

@@ -248,6 +248,9 @@ public final class NodeService implements AutoCloseable {
         } else if (request instanceof Request.StatFs) {
             long[] space = space();
             return reply(new Response.FsStats(space[0], space[1], metadata.inodeCount()));
+        } else if (request instanceof Request.Authenticate || request instanceof Request.Prove) {
+            // A node with a key answers these at its gate, before they get here.
+            throw new FsException(ErrorCode.PERMISSION, "this node has no cluster key");
         }
         long ino = Request.routingInode(request);
         if (ino <= 0) {

@@ -52,7 +52,7 @@ class MembershipTest {
 
     @BeforeEach
     void start() {
-        peers = new Peers(Duration.ofSeconds(1), 16);
+        peers = new Peers(Duration.ofSeconds(1), 16, null);
         membership = newMembership();
     }
 

@@ -14,14 +14,21 @@ public final class ConnectionPool implements AutoCloseable {
     private final EventLoopGroup group;
     private final Duration connectTimeout;
     private final int maxInFlight;
+    private final ClusterKey key;
     private final Map<HostPort, RpcClient> clients = new ConcurrentHashMap<>();
     private final Map<HostPort, Object> locks = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     public ConnectionPool(EventLoopGroup group, Duration connectTimeout, int maxInFlight) {
+        this(group, connectTimeout, maxInFlight, null);
+    }
+
+    /** With a {@code key}, every connection starts by proving both ends hold it. */
+    public ConnectionPool(EventLoopGroup group, Duration connectTimeout, int maxInFlight, ClusterKey key) {
         this.group = group;
         this.connectTimeout = connectTimeout;
         this.maxInFlight = maxInFlight;
+        this.key = key;
     }
 
     /** The open connection to {@code address}, or null when there is none; never blocks. */
@@ -47,7 +54,7 @@ public final class ConnectionPool implements AutoCloseable {
             if (c != null) {
                 c.close();
             }
-            RpcClient fresh = RpcClient.connect(group, address, connectTimeout, maxInFlight);
+            RpcClient fresh = RpcClient.connect(group, address, connectTimeout, maxInFlight, key);
             clients.put(address, fresh);
             return fresh;
         }

@@ -72,12 +72,23 @@ public final class RpcClient implements AutoCloseable {
     /** Opens a connection, waiting at most {@code timeout}. Must not be called on an event loop. */
     public static RpcClient connect(EventLoopGroup group, HostPort address, Duration timeout, int maxInFlight)
             throws FsException {
-        return connect(group, address, timeout, maxInFlight, SILENT_AFTER);
+        return connect(group, address, timeout, maxInFlight, SILENT_AFTER, null);
     }
 
-    /** As {@link #connect(EventLoopGroup, HostPort, Duration, int)}, closing the connection after {@code silentAfter}. */
+    /**
+     * Opens a connection, waiting at most {@code timeout} for it and as long again for each step of
+     * the handshake: with a {@code key}, the node and this client each prove they hold it before
+     * anything else is sent, and a node that cannot is refused (PERMISSION). Must not be called on
+     * an event loop.
+     */
+    public static RpcClient connect(EventLoopGroup group, HostPort address, Duration timeout, int maxInFlight,
+            ClusterKey key) throws FsException {
+        return connect(group, address, timeout, maxInFlight, SILENT_AFTER, key);
+    }
+
+    /** As {@link #connect(EventLoopGroup, HostPort, Duration, int, ClusterKey)}, closing the connection after {@code silentAfter}. */
     static RpcClient connect(EventLoopGroup group, HostPort address, Duration timeout, int maxInFlight,
-            Duration silentAfter) throws FsException {
+            Duration silentAfter, ClusterKey key) throws FsException {
         ResponseHandler handler = new ResponseHandler();
         Bootstrap b = new Bootstrap()
                 .group(group)
@@ -113,7 +124,49 @@ public final class RpcClient implements AutoCloseable {
         RpcClient client = new RpcClient(address, f.channel(), maxInFlight, silentAfter);
         handler.client = client;
         f.channel().closeFuture().addListener(x -> client.failAll("connection to " + address + " closed"));
+        if (key != null) {
+            try {
+                client.authenticate(key, timeout);
+            } catch (FsException e) {
+                client.close();
+                throw e;
+            }
+        }
         return client;
+    }
+
+    /**
+     * The client's half of the handshake: sends a fresh nonce, checks the node's proof over it and
+     * the node's own nonce, then proves the same over both. A node without the key (or with another)
+     * cannot answer the first step; a client without it is cut off at the second.
+     */
+    private void authenticate(ClusterKey key, Duration timeout) throws FsException {
+        String mine = ClusterKey.nonce();
+        Response.Challenge challenge;
+        try (Reply r = callSync(new Request.Authenticate(mine), null, timeout)) {
+            if (!(r.response() instanceof Response.Challenge c)) {
+                throw new FsException(ErrorCode.PROTOCOL, address + " answered the handshake with " + r.response());
+            }
+            challenge = c;
+        } catch (FsException e) {
+            if (e.code() == ErrorCode.TIMEOUT) {
+                throw e;
+            }
+            throw new FsException(ErrorCode.PERMISSION, "the node at " + address
+                    + " does not hold this cluster's key (" + e.getMessage() + ")");
+        }
+        if (!ClusterKey.same(challenge.proof(), key.proof(ClusterKey.NODE, mine, challenge.nonce()))) {
+            throw new FsException(ErrorCode.PERMISSION, "the node at " + address + " does not hold this cluster's key");
+        }
+        try (Reply r = callSync(new Request.Prove(key.proof(ClusterKey.CLIENT, challenge.nonce(), mine)), null, timeout)) {
+            // Ok: the node accepted the proof.
+        } catch (FsException e) {
+            if (e.code() == ErrorCode.TIMEOUT) {
+                throw e;
+            }
+            throw new FsException(ErrorCode.PERMISSION, "the node at " + address + " refused this key ("
+                    + e.getMessage() + ")");
+        }
     }
 
     public HostPort address() {

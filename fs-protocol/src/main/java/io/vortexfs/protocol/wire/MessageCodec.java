@@ -112,6 +112,8 @@ public final class MessageCodec {
         kryo.register(Request.ListChunkRefs.class, 130);
         kryo.register(Request.Decommission.class, 131);
         kryo.register(Request.GetDrain.class, 132);
+        kryo.register(Request.Authenticate.class, 133);
+        kryo.register(Request.Prove.class, 134);
 
         kryo.register(Response.ClusterView.class, 200);
         kryo.register(Response.NodeStats.class, 201);
@@ -133,6 +135,7 @@ public final class MessageCodec {
         kryo.register(Response.Entry.class, 217);
         kryo.register(Response.ChunkRefs.class, 218);
         kryo.register(Response.Drain.class, 219);
+        kryo.register(Response.Challenge.class, 220);
         return kryo;
     }
 

@@ -121,6 +121,8 @@ class MessageCodecTest {
         expected.put(Request.ListChunkRefs.class, 130);
         expected.put(Request.Decommission.class, 131);
         expected.put(Request.GetDrain.class, 132);
+        expected.put(Request.Authenticate.class, 133);
+        expected.put(Request.Prove.class, 134);
         expected.put(Request.Forwarded.class, 126);
         expected.put(Response.ClusterView.class, 200);
         expected.put(Response.NodeStats.class, 201);
@@ -142,6 +144,7 @@ class MessageCodecTest {
         expected.put(Response.Entry.class, 217);
         expected.put(Response.ChunkRefs.class, 218);
         expected.put(Response.Drain.class, 219);
+        expected.put(Response.Challenge.class, 220);
         assertEquals(expected, registeredMessageKinds());
     }
 
