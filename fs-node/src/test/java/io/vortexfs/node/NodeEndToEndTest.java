@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.EventLoopGroup;
 import io.vortexfs.protocol.testing.LeakCheck;
 import io.vortexfs.protocol.Attr;
 import io.vortexfs.protocol.ChunkId;
@@ -22,8 +21,8 @@ import io.vortexfs.protocol.MemberInfo;
 import io.vortexfs.protocol.MemberState;
 import io.vortexfs.protocol.Request;
 import io.vortexfs.protocol.Response;
-import io.vortexfs.protocol.rpc.EventLoops;
 import io.vortexfs.protocol.rpc.HostPort;
+import io.vortexfs.protocol.testing.ClientLoop;
 import io.vortexfs.protocol.rpc.Reply;
 import io.vortexfs.protocol.rpc.RpcClient;
 import io.vortexfs.protocol.wire.FrameFormat;
@@ -33,11 +32,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -47,23 +44,14 @@ class NodeEndToEndTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
     private static final long ROOT = 1;
 
-    private static EventLoopGroup group;
+    @RegisterExtension
+    static final ClientLoop LOOP = new ClientLoop(1);
 
     @TempDir
     Path dir;
 
     private Node node;
     private RpcClient client;
-
-    @BeforeAll
-    static void startLoop() {
-        group = EventLoops.newGroup(1, "test-client");
-    }
-
-    @AfterAll
-    static void stopLoop() {
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-    }
 
     @AfterEach
     void stop() {
@@ -77,7 +65,7 @@ class NodeEndToEndTest {
 
     private void start() throws Exception {
         node = Node.start(NodeConfig.defaults(dir, "127.0.0.1", 0));
-        client = RpcClient.connect(group, new HostPort("127.0.0.1", node.port()), TIMEOUT, 64);
+        client = RpcClient.connect(LOOP.group(), new HostPort("127.0.0.1", node.port()), TIMEOUT, 64);
     }
 
     private void restart() throws Exception {

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.EventLoopGroup;
 import io.vortexfs.protocol.testing.LeakCheck;
 import io.vortexfs.protocol.wire.Frames;
 import io.vortexfs.protocol.Attr;
@@ -17,8 +16,8 @@ import io.vortexfs.protocol.FsException;
 import io.vortexfs.protocol.Message;
 import io.vortexfs.protocol.Request;
 import io.vortexfs.protocol.Response;
-import io.vortexfs.protocol.rpc.EventLoops;
 import io.vortexfs.protocol.rpc.HostPort;
+import io.vortexfs.protocol.testing.ClientLoop;
 import io.vortexfs.protocol.rpc.Reply;
 import io.vortexfs.protocol.rpc.RpcClient;
 import io.vortexfs.protocol.wire.FrameFormat;
@@ -35,11 +34,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,7 +46,8 @@ import org.junit.jupiter.api.io.TempDir;
 class NodeRobustnessTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
-    private static EventLoopGroup group;
+    @RegisterExtension
+    static final ClientLoop LOOP = new ClientLoop(1);
 
     @TempDir
     Path dir;
@@ -57,20 +56,10 @@ class NodeRobustnessTest {
     private RpcClient client;
     private final List<Socket> sockets = new ArrayList<>();
 
-    @BeforeAll
-    static void startLoop() {
-        group = EventLoops.newGroup(1, "test-client");
-    }
-
-    @AfterAll
-    static void stopLoop() {
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-    }
-
     @BeforeEach
     void start() throws Exception {
         node = Node.start(NodeConfig.defaults(dir, "127.0.0.1", 0));
-        client = RpcClient.connect(group, new HostPort("127.0.0.1", node.port()), TIMEOUT, 64);
+        client = RpcClient.connect(LOOP.group(), new HostPort("127.0.0.1", node.port()), TIMEOUT, 64);
     }
 
     @AfterEach
@@ -152,7 +141,7 @@ class NodeRobustnessTest {
         client.close();
         node.close();
         node = Node.start(NodeConfig.defaults(dir, "127.0.0.1", 0).withStalledFrameTimeout(java.time.Duration.ofSeconds(1)));
-        client = RpcClient.connect(group, new HostPort("127.0.0.1", node.port()), TIMEOUT, 64);
+        client = RpcClient.connect(LOOP.group(), new HostPort("127.0.0.1", node.port()), TIMEOUT, 64);
 
         Socket stalled = raw();
         Socket idle = raw();
