@@ -12,6 +12,9 @@ class KeyOption {
             description = "The cluster's key, for a cluster that has one (`vortex up` keeps it in DATA/cluster.key).")
     Path keyFile;
 
+    @Option(names = "--tls", description = "Talk to the nodes under TLS (for nodes started with --tls; needs --key-file).")
+    boolean tls;
+
     /** The key, or null when none was given. */
     ClusterKey key() {
         if (keyFile == null) {
@@ -25,6 +28,10 @@ class KeyOption {
     }
 
     ClientConfig apply(ClientConfig config) {
-        return config.withKey(key());
+        ClusterKey k = key();
+        if (tls && k == null) {
+            throw new UserError("--tls needs --key-file: the key is what proves who is at the other end");
+        }
+        return config.withKey(k).withTls(tls);
     }
 }

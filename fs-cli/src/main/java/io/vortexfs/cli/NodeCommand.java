@@ -99,6 +99,10 @@ final class NodeCommand implements Runnable {
                 "Kept in the data directory, where later starts find it. Without any, the node talks to anyone."})
     Path keyFile;
 
+    @Option(names = "--tls", description = "Put every connection to and from this node under TLS (needs --key-file; "
+            + "every node and client of the cluster must use it).")
+    boolean tls;
+
     @Option(names = "--parent-pid", hidden = true, description = "Exit when this process exits (used by `vortex up`).")
     Long parentPid;
 
@@ -147,7 +151,7 @@ final class NodeCommand implements Runnable {
         NodeConfig config = new NodeConfig(base.dataDir(), host, port, workers, base.queueDepth(),
                 base.maxInFlightPerConnection(), base.stalledFrameTimeout(), salvageWal,
                 new NodeConfig.Cluster(join, t, replicas, vnodes, writeQuorum, partitions,
-                        d.timing().withRepairAfter(repairAfter), d.peerTimeout(), keyFile),
+                        d.timing().withRepairAfter(repairAfter), d.peerTimeout(), keyFile, tls),
                 new NodeConfig.Upkeep(repairRate, scrubEvery, scrubRate, gcEvery, gcGrace));
         Node node;
         try {

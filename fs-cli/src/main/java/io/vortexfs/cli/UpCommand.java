@@ -101,7 +101,8 @@ final class UpCommand implements Runnable {
                     + ", " + Math.min(replicas, nodeCount) + (Math.min(replicas, nodeCount) == 1 ? " copy" : " copies")
                     + " of everything, topology " + topology + ", data in " + data + ")");
             System.out.println("  key      " + keyFile + "  (every connection proves it; give it to other commands)");
-            System.out.println("  status   vortex status --cluster " + address + " --key-file " + keyFile);
+            System.out.println("  status   vortex status --cluster " + address + " --key-file " + keyFile
+                    + (options.key.tls ? " --tls" : ""));
             System.out.println("  mounted  " + mp);
             System.out.println("Try:  cp -r /etc/ssh " + mp + "/ && ls -l " + mp + "/ssh");
             System.out.println("Ctrl-C unmounts and stops the cluster; your files stay in " + data + ".");
@@ -134,6 +135,9 @@ final class UpCommand implements Runnable {
         for (int i = 0; i < nodeCount; i++) {
             List<String> args = new ArrayList<>();
             args.add("--key-file=" + keyFile);
+            if (options.key.tls) {
+                args.add("--tls");
+            }
             args.add("--topology=" + topology);
             args.add("--replicas=" + replicas);
             if (i > 0) {

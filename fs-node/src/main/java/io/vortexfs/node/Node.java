@@ -135,9 +135,15 @@ public final class Node implements AutoCloseable {
         try {
             NodeIdentity identity = NodeIdentity.loadOrCreate(config.dataDir());
             ClusterKey key = clusterKey(config);
+            boolean tls = config.cluster().tls();
+            if (tls && key == null) {
+                // TLS alone would encrypt, but to anyone: trust comes from the key's handshake.
+                throw new IOException("TLS needs a cluster key (--key-file)");
+            }
             ChunkStore chunks = new ChunkStore(config.dataDir());
-            parts.peers = new Peers(Duration.ofSeconds(3), 1024, key);
-            server = new NodeServer(config.workers(), config.queueDepth(), config.stalledFrameTimeout(), key);
+            parts.peers = new Peers(Duration.ofSeconds(3), 1024, key, tls);
+            server = new NodeServer(config.workers(), config.queueDepth(), config.stalledFrameTimeout(), key,
+                    tls ? io.vortexfs.protocol.rpc.Tls.server() : null);
             int port;
             try {
                 port = server.start(config.host(), config.port(), bound -> build(config, identity, chunks, parts, bound),

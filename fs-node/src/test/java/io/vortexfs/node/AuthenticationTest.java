@@ -5,15 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.netty.channel.EventLoopGroup;
 import io.vortexfs.node.cluster.Membership;
 import io.vortexfs.protocol.ErrorCode;
 import io.vortexfs.protocol.FsException;
 import io.vortexfs.protocol.Request;
 import io.vortexfs.protocol.Response;
 import io.vortexfs.protocol.rpc.ClusterKey;
-import io.vortexfs.protocol.rpc.EventLoops;
 import io.vortexfs.protocol.rpc.HostPort;
+import io.vortexfs.protocol.testing.ClientLoop;
 import io.vortexfs.protocol.rpc.Reply;
 import io.vortexfs.protocol.rpc.RpcClient;
 import io.vortexfs.protocol.testing.LeakCheck;
@@ -23,12 +22,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
 class AuthenticationTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
-    private static EventLoopGroup group;
+    @RegisterExtension
+    static final ClientLoop LOOP = new ClientLoop(1);
 
     @TempDir
     Path dir;
@@ -45,16 +43,6 @@ class AuthenticationTest {
     private Path keyFile;
     private ClusterKey key;
     private Node node;
-
-    @BeforeAll
-    static void startLoop() {
-        group = EventLoops.newGroup(1, "test-client");
-    }
-
-    @AfterAll
-    static void stopLoop() {
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-    }
 
     @BeforeEach
     void start() throws Exception {
@@ -87,7 +75,7 @@ class AuthenticationTest {
 
     @Test
     void aClientWithTheKeyIsServedAndTheNodeKeepsTheKey() throws Exception {
-        try (RpcClient c = RpcClient.connect(group, address(), TIMEOUT, 16, key)) {
+        try (RpcClient c = RpcClient.connect(LOOP.group(), address(), TIMEOUT, 16, key)) {
             hello(c);
         }
         assertEquals(Files.readString(keyFile), Files.readString(dir.resolve("node").resolve(ClusterKey.FILE)));
@@ -97,17 +85,17 @@ class AuthenticationTest {
         // Started again without naming the key, it uses the one it kept.
         node.close();
         node = Node.start(NodeConfig.defaults(dir.resolve("node"), "127.0.0.1", 0));
-        try (RpcClient c = RpcClient.connect(group, address(), TIMEOUT, 16, key)) {
+        try (RpcClient c = RpcClient.connect(LOOP.group(), address(), TIMEOUT, 16, key)) {
             hello(c);
         }
-        try (RpcClient c = RpcClient.connect(group, address(), TIMEOUT, 16)) {
+        try (RpcClient c = RpcClient.connect(LOOP.group(), address(), TIMEOUT, 16)) {
             assertThrows(FsException.class, () -> hello(c));
         }
     }
 
     @Test
     void aClientWithoutTheKeyGetsAClosedConnectionAndNothingElse() throws Exception {
-        try (RpcClient c = RpcClient.connect(group, address(), TIMEOUT, 16)) {
+        try (RpcClient c = RpcClient.connect(LOOP.group(), address(), TIMEOUT, 16)) {
             FsException e = assertThrows(FsException.class, () -> hello(c));
             assertEquals(ErrorCode.UNAVAILABLE, e.code(), e.getMessage());
             assertTrue(e.getMessage().contains("closed"), e.getMessage());
@@ -118,7 +106,7 @@ class AuthenticationTest {
     @Test
     void aClientWithAnotherKeyIsRefusedBeforeItSendsAnything() throws Exception {
         FsException e = assertThrows(FsException.class,
-                () -> RpcClient.connect(group, address(), TIMEOUT, 16, ClusterKey.generate()));
+                () -> RpcClient.connect(LOOP.group(), address(), TIMEOUT, 16, ClusterKey.generate()));
         assertEquals(ErrorCode.PERMISSION, e.code(), e.getMessage());
         assertTrue(e.getMessage().contains("does not hold this cluster's key"), e.getMessage());
     }
@@ -127,7 +115,7 @@ class AuthenticationTest {
     void aRecordedHandshakeIsWorthNothingOnAnotherConnection() throws Exception {
         String nonce = ClusterKey.nonce();
         String proof;
-        try (RpcClient c = RpcClient.connect(group, address(), TIMEOUT, 16)) {
+        try (RpcClient c = RpcClient.connect(LOOP.group(), address(), TIMEOUT, 16)) {
             Response.Challenge first;
             try (Reply r = c.callSync(new Request.Authenticate(nonce), null, TIMEOUT)) {
                 first = (Response.Challenge) r.response();
@@ -138,7 +126,7 @@ class AuthenticationTest {
             hello(c);
         }
         // The same two messages again: the node chose a new nonce, so the old proof does not fit it.
-        try (RpcClient c = RpcClient.connect(group, address(), TIMEOUT, 16)) {
+        try (RpcClient c = RpcClient.connect(LOOP.group(), address(), TIMEOUT, 16)) {
             try (Reply r = c.callSync(new Request.Authenticate(nonce), null, TIMEOUT)) {
                 assertNotEquals(proof, key.proof(ClusterKey.CLIENT, ((Response.Challenge) r.response()).nonce(), nonce));
             }
@@ -152,7 +140,7 @@ class AuthenticationTest {
         Node plain = Node.start(NodeConfig.defaults(dir.resolve("plain"), "127.0.0.1", 0));
         try {
             FsException e = assertThrows(FsException.class,
-                    () -> RpcClient.connect(group, new HostPort("127.0.0.1", plain.port()), TIMEOUT, 16, key));
+                    () -> RpcClient.connect(LOOP.group(), new HostPort("127.0.0.1", plain.port()), TIMEOUT, 16, key));
             assertEquals(ErrorCode.PERMISSION, e.code(), e.getMessage());
         } finally {
             plain.close();

@@ -20,9 +20,11 @@ class UpTest {
 
     private String ready;
 
-    private Vortex.Proc up(Path mp, Path data) throws Exception {
-        Vortex.Proc p = new Vortex.Proc(List.of(Vortex.HOME.resolve("bin/vortex").toString(), "up", "--mount", mp.toString(),
-                "--data", data.toString(), "--port", "0"), tmp.resolve("up.log"));
+    private Vortex.Proc up(Path mp, Path data, String... more) throws Exception {
+        List<String> cmd = new java.util.ArrayList<>(List.of(Vortex.HOME.resolve("bin/vortex").toString(), "up", "--mount",
+                mp.toString(), "--data", data.toString(), "--port", "0"));
+        cmd.addAll(List.of(more));
+        Vortex.Proc p = new Vortex.Proc(cmd, tmp.resolve("up.log"));
         ready = p.awaitLine("VORTEX-READY", 120);
         return p;
     }
@@ -83,8 +85,14 @@ class UpTest {
             }
         }
 
-        try (Vortex.Proc second = up(mp, data)) {
+        // Again, with every connection under TLS: the same files, and only TLS clients get in.
+        try (Vortex.Proc second = up(mp, data, "--tls")) {
             Shell.run("cmp f.bin '" + mp + "/f.bin'", tmp).ok();
+            String cluster = readyField("cluster");
+            String key = readyField("key");
+            assertTrue(vortex("ls", "/", "--cluster", cluster, "--key-file", key, "--tls").ok().out().contains("f.bin"));
+            Shell.Result plain = vortex("ls", "/", "--cluster", cluster, "--key-file", key);
+            assertEquals(1, plain.exit(), plain.out() + plain.err());
             second.terminate(60);
             assertFalse(Mounts.isMounted(mp), "SIGTERM left the mount behind");
         }

@@ -10,16 +10,22 @@ import java.time.Duration;
  * @param connectTimeout deadline of opening a connection to a node
  * @param maxInFlightPerNode requests outstanding to one node before callers wait for a slot
  * @param key the cluster's key, proved on every connection; null for a cluster that has none
+ * @param tls whether connections are under TLS (for nodes started with --tls)
  */
-public record ClientConfig(Duration requestTimeout, Duration connectTimeout, int maxInFlightPerNode, ClusterKey key) {
+public record ClientConfig(Duration requestTimeout, Duration connectTimeout, int maxInFlightPerNode, ClusterKey key,
+        boolean tls) {
     public static final ClientConfig DEFAULT = new ClientConfig(Duration.ofSeconds(30), Duration.ofSeconds(5), 256);
 
     public ClientConfig(Duration requestTimeout, Duration connectTimeout, int maxInFlightPerNode) {
-        this(requestTimeout, connectTimeout, maxInFlightPerNode, null);
+        this(requestTimeout, connectTimeout, maxInFlightPerNode, null, false);
     }
 
     public ClientConfig withKey(ClusterKey k) {
-        return new ClientConfig(requestTimeout, connectTimeout, maxInFlightPerNode, k);
+        return new ClientConfig(requestTimeout, connectTimeout, maxInFlightPerNode, k, tls);
+    }
+
+    public ClientConfig withTls(boolean t) {
+        return new ClientConfig(requestTimeout, connectTimeout, maxInFlightPerNode, key, t);
     }
 
     public ClientConfig {

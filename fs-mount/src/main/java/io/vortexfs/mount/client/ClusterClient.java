@@ -73,7 +73,8 @@ public final class ClusterClient implements AutoCloseable {
     /** Connects through the first reachable seed. The exception message is fit for a user. */
     public static ClusterClient connect(List<HostPort> seeds, ClientConfig config, String clientName) throws FsException {
         EventLoopGroup group = EventLoops.newGroup(2, "vortex-client");
-        ConnectionPool pool = new ConnectionPool(group, config.connectTimeout(), config.maxInFlightPerNode(), config.key());
+        ConnectionPool pool = new ConnectionPool(group, config.connectTimeout(), config.maxInFlightPerNode(), config.key(),
+                config.tls());
         ClusterClient client = new ClusterClient(config, group, pool, seeds, clientName);
         FsException last = null;
         for (HostPort seed : seeds) {

@@ -28,10 +28,13 @@ public final class Peers implements AutoCloseable {
     private final ConnectionPool pool;
     private final ThreadPoolExecutor connectors;
 
-    /** @param key the cluster's key, proved on every connection to a peer; null for a cluster without one */
-    public Peers(Duration connectTimeout, int maxInFlightPerPeer, io.vortexfs.protocol.rpc.ClusterKey key) {
+    /**
+     * @param key the cluster's key, proved on every connection to a peer; null for a cluster without one
+     * @param tls whether connections to peers are under TLS
+     */
+    public Peers(Duration connectTimeout, int maxInFlightPerPeer, io.vortexfs.protocol.rpc.ClusterKey key, boolean tls) {
         this.group = EventLoops.newGroup(2, "vortex-peer");
-        this.pool = new ConnectionPool(group, connectTimeout, maxInFlightPerPeer, key);
+        this.pool = new ConnectionPool(group, connectTimeout, maxInFlightPerPeer, key, tls);
         this.connectors = new ThreadPoolExecutor(4, 4, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(4096), new DefaultThreadFactory("vortex-peer-connect", true));
         connectors.allowCoreThreadTimeOut(true);
     }

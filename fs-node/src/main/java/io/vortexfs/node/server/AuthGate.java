@@ -23,13 +23,16 @@ final class AuthGate extends SimpleChannelInboundHandler<Envelope> {
     private static final Logger LOG = LoggerFactory.getLogger(AuthGate.class);
 
     private final ClusterKey key;
+    /** The fingerprint of this node's TLS certificate, or "" without TLS: bound into both proofs. */
+    private final String binding;
     /** The two nonces once the challenge went out; only touched on this channel's event loop. */
     private String theirs;
     private String ours;
 
-    AuthGate(ClusterKey key) {
+    AuthGate(ClusterKey key, String binding) {
         super(Envelope.class, true);
         this.key = key;
+        this.binding = binding;
     }
 
     @Override
@@ -38,9 +41,9 @@ final class AuthGate extends SimpleChannelInboundHandler<Envelope> {
         if (ours == null && m instanceof Request.Authenticate a) {
             theirs = a.nonce();
             ours = ClusterKey.nonce();
-            reply(ctx, envelope, new Response.Challenge(ours, key.proof(ClusterKey.NODE, theirs, ours)));
+            reply(ctx, envelope, new Response.Challenge(ours, key.proof(ClusterKey.NODE, theirs, ours, binding)));
         } else if (ours != null && m instanceof Request.Prove p) {
-            if (!ClusterKey.same(p.proof(), key.proof(ClusterKey.CLIENT, ours, theirs))) {
+            if (!ClusterKey.same(p.proof(), key.proof(ClusterKey.CLIENT, ours, theirs, binding))) {
                 refuse(ctx, "a wrong proof of the cluster key");
                 return;
             }

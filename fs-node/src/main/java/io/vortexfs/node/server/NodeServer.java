@@ -47,12 +47,15 @@ public final class NodeServer implements AutoCloseable {
     private final java.time.Duration stalledFrameTimeout;
     /** When set, every connection must prove it holds this key before anything else (see {@link AuthGate}). */
     private final io.vortexfs.protocol.rpc.ClusterKey key;
+    /** When set, every connection is under TLS with this node's certificate. */
+    private final io.vortexfs.protocol.rpc.Tls.Server tls;
     private Channel serverChannel;
 
     public NodeServer(int workerThreads, int queueDepth, java.time.Duration stalledFrameTimeout,
-            io.vortexfs.protocol.rpc.ClusterKey key) {
+            io.vortexfs.protocol.rpc.ClusterKey key, io.vortexfs.protocol.rpc.Tls.Server tls) {
         this.stalledFrameTimeout = stalledFrameTimeout;
         this.key = key;
+        this.tls = tls;
         AtomicInteger n = new AtomicInteger();
         this.workers = new ThreadPoolExecutor(workerThreads, workerThreads, 60, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(queueDepth), r -> {
@@ -96,13 +99,16 @@ public final class NodeServer implements AutoCloseable {
                         ch.closeFuture().addListener(f -> connections.decrementAndGet());
                         accepted.add(ch);
                         FrameDecoder decoder = new FrameDecoder();
+                        if (tls != null) {
+                            ch.pipeline().addLast("tls", tls.context().newHandler(ch.alloc()));
+                        }
                         ch.pipeline()
                                 .addLast("idle", new IdleStateHandler(stalledFrameTimeout.toMillis(), 0, 0, TimeUnit.MILLISECONDS))
                                 .addLast("frame-decoder", decoder)
                                 .addLast("stalled-frames", new StalledFrameCloser(decoder, stalledFrameTimeout))
                                 .addLast("frame-encoder", encoder);
                         if (key != null) {
-                            ch.pipeline().addLast("auth", new AuthGate(key));
+                            ch.pipeline().addLast("auth", new AuthGate(key, tls == null ? "" : tls.fingerprint()));
                         }
                         ch.pipeline().addLast("requests", new RequestHandler(service::get, workers, maxInFlightPerConnection));
                     }

@@ -52,7 +52,7 @@ class MembershipTest {
 
     @BeforeEach
     void start() {
-        peers = new Peers(Duration.ofSeconds(1), 16, null);
+        peers = new Peers(Duration.ofSeconds(1), 16, null, false);
         membership = newMembership();
     }
 

@@ -111,15 +111,22 @@ public final class ClusterKey {
         return HexFormat.of().formatHex(n);
     }
 
-    /**
-     * HMAC-SHA256 over the role and the two nonces, in hex. The role keeps a proof made by one side
-     * from being reflected as the other's; the nonces tie it to this connection.
-     */
+    /** A proof over a connection without TLS: {@link #proof(String, String, String, String)} bound to nothing. */
     public String proof(String role, String firstNonce, String secondNonce) {
+        return proof(role, firstNonce, secondNonce, "");
+    }
+
+    /**
+     * HMAC-SHA256 over the role, the two nonces and the binding, in hex. The role keeps a proof made
+     * by one side from being reflected as the other's; the nonces tie it to this connection; the
+     * binding, the fingerprint of the node's TLS certificate as each side sees it, ties it to this
+     * TLS session, so that nobody can end TLS in the middle and relay the handshake.
+     */
+    public String proof(String role, String firstNonce, String secondNonce, String binding) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(key, "HmacSHA256"));
-            mac.update((role + "\n" + firstNonce + "\n" + secondNonce).getBytes(StandardCharsets.US_ASCII));
+            mac.update((role + "\n" + firstNonce + "\n" + secondNonce + "\n" + binding).getBytes(StandardCharsets.US_ASCII));
             return HexFormat.of().formatHex(mac.doFinal());
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("HmacSHA256 is missing from this JVM", e);

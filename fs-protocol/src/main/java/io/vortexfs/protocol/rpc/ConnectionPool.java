@@ -15,6 +15,7 @@ public final class ConnectionPool implements AutoCloseable {
     private final Duration connectTimeout;
     private final int maxInFlight;
     private final ClusterKey key;
+    private final io.netty.handler.ssl.SslContext tls;
     private final Map<HostPort, RpcClient> clients = new ConcurrentHashMap<>();
     private final Map<HostPort, Object> locks = new ConcurrentHashMap<>();
     private volatile boolean closed;
@@ -25,10 +26,16 @@ public final class ConnectionPool implements AutoCloseable {
 
     /** With a {@code key}, every connection starts by proving both ends hold it. */
     public ConnectionPool(EventLoopGroup group, Duration connectTimeout, int maxInFlight, ClusterKey key) {
+        this(group, connectTimeout, maxInFlight, key, false);
+    }
+
+    /** As {@link #ConnectionPool(EventLoopGroup, Duration, int, ClusterKey)}, every connection under TLS when {@code tls}. */
+    public ConnectionPool(EventLoopGroup group, Duration connectTimeout, int maxInFlight, ClusterKey key, boolean tls) {
         this.group = group;
         this.connectTimeout = connectTimeout;
         this.maxInFlight = maxInFlight;
         this.key = key;
+        this.tls = tls ? Tls.client() : null;
     }
 
     /** The open connection to {@code address}, or null when there is none; never blocks. */
@@ -54,7 +61,7 @@ public final class ConnectionPool implements AutoCloseable {
             if (c != null) {
                 c.close();
             }
-            RpcClient fresh = RpcClient.connect(group, address, connectTimeout, maxInFlight, key);
+            RpcClient fresh = RpcClient.connect(group, address, connectTimeout, maxInFlight, key, tls);
             clients.put(address, fresh);
             return fresh;
         }

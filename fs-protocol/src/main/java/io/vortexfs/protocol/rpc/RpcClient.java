@@ -12,6 +12,8 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
 import io.vortexfs.protocol.ErrorCode;
 import io.vortexfs.protocol.FsException;
 import io.vortexfs.protocol.Request;
@@ -72,7 +74,7 @@ public final class RpcClient implements AutoCloseable {
     /** Opens a connection, waiting at most {@code timeout}. Must not be called on an event loop. */
     public static RpcClient connect(EventLoopGroup group, HostPort address, Duration timeout, int maxInFlight)
             throws FsException {
-        return connect(group, address, timeout, maxInFlight, SILENT_AFTER, null);
+        return connect(group, address, timeout, maxInFlight, SILENT_AFTER, null, null);
     }
 
     /**
@@ -83,12 +85,22 @@ public final class RpcClient implements AutoCloseable {
      */
     public static RpcClient connect(EventLoopGroup group, HostPort address, Duration timeout, int maxInFlight,
             ClusterKey key) throws FsException {
-        return connect(group, address, timeout, maxInFlight, SILENT_AFTER, key);
+        return connect(group, address, timeout, maxInFlight, SILENT_AFTER, key, null);
     }
 
-    /** As {@link #connect(EventLoopGroup, HostPort, Duration, int, ClusterKey)}, closing the connection after {@code silentAfter}. */
+    /**
+     * As {@link #connect(EventLoopGroup, HostPort, Duration, int, ClusterKey)}, under TLS when
+     * {@code tls} is set ({@link Tls#client()}); the handshake then proves the key over the
+     * certificate this client was shown.
+     */
+    public static RpcClient connect(EventLoopGroup group, HostPort address, Duration timeout, int maxInFlight,
+            ClusterKey key, SslContext tls) throws FsException {
+        return connect(group, address, timeout, maxInFlight, SILENT_AFTER, key, tls);
+    }
+
+    /** As {@link #connect(EventLoopGroup, HostPort, Duration, int, ClusterKey, SslContext)}, closing the connection after {@code silentAfter}. */
     static RpcClient connect(EventLoopGroup group, HostPort address, Duration timeout, int maxInFlight,
-            Duration silentAfter, ClusterKey key) throws FsException {
+            Duration silentAfter, ClusterKey key, SslContext tls) throws FsException {
         ResponseHandler handler = new ResponseHandler();
         Bootstrap b = new Bootstrap()
                 .group(group)
@@ -99,6 +111,9 @@ public final class RpcClient implements AutoCloseable {
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (tls != null) {
+                            ch.pipeline().addLast("tls", tls.newHandler(ch.alloc(), address.host(), address.port()));
+                        }
                         ch.pipeline()
                                 .addLast("frame-decoder", new FrameDecoder())
                                 .addLast("frame-encoder", new FrameEncoder())
@@ -124,9 +139,12 @@ public final class RpcClient implements AutoCloseable {
         RpcClient client = new RpcClient(address, f.channel(), maxInFlight, silentAfter);
         handler.client = client;
         f.channel().closeFuture().addListener(x -> client.failAll("connection to " + address + " closed"));
-        if (key != null) {
+        if (key != null || tls != null) {
             try {
-                client.authenticate(key, timeout);
+                String binding = tls == null ? "" : client.awaitTls(timeout);
+                if (key != null) {
+                    client.authenticate(key, timeout, binding);
+                }
             } catch (FsException e) {
                 client.close();
                 throw e;
@@ -140,7 +158,29 @@ public final class RpcClient implements AutoCloseable {
      * the node's own nonce, then proves the same over both. A node without the key (or with another)
      * cannot answer the first step; a client without it is cut off at the second.
      */
-    private void authenticate(ClusterKey key, Duration timeout) throws FsException {
+    /** Waits for the TLS handshake; returns the fingerprint of the certificate the node showed. */
+    private String awaitTls(Duration timeout) throws FsException {
+        SslHandler h = channel.pipeline().get(SslHandler.class);
+        io.netty.util.concurrent.Future<Channel> done = h.handshakeFuture();
+        try {
+            if (!done.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new FsException(ErrorCode.TIMEOUT, "the TLS handshake with " + address + " timed out");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FsException(ErrorCode.UNAVAILABLE, "interrupted during the TLS handshake with " + address);
+        }
+        if (!done.isSuccess()) {
+            throw new FsException(ErrorCode.UNAVAILABLE, "no TLS with " + address + ": " + done.cause().getMessage());
+        }
+        try {
+            return Tls.fingerprint(h.engine().getSession().getPeerCertificates()[0]);
+        } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+            throw new FsException(ErrorCode.PERMISSION, address + " showed no TLS certificate");
+        }
+    }
+
+    private void authenticate(ClusterKey key, Duration timeout, String binding) throws FsException {
         String mine = ClusterKey.nonce();
         Response.Challenge challenge;
         try (Reply r = callSync(new Request.Authenticate(mine), null, timeout)) {
@@ -155,10 +195,10 @@ public final class RpcClient implements AutoCloseable {
             throw new FsException(ErrorCode.PERMISSION, "the node at " + address
                     + " does not hold this cluster's key (" + e.getMessage() + ")");
         }
-        if (!ClusterKey.same(challenge.proof(), key.proof(ClusterKey.NODE, mine, challenge.nonce()))) {
+        if (!ClusterKey.same(challenge.proof(), key.proof(ClusterKey.NODE, mine, challenge.nonce(), binding))) {
             throw new FsException(ErrorCode.PERMISSION, "the node at " + address + " does not hold this cluster's key");
         }
-        try (Reply r = callSync(new Request.Prove(key.proof(ClusterKey.CLIENT, challenge.nonce(), mine)), null, timeout)) {
+        try (Reply r = callSync(new Request.Prove(key.proof(ClusterKey.CLIENT, challenge.nonce(), mine, binding)), null, timeout)) {
             // Ok: the node accepted the proof.
         } catch (FsException e) {
             if (e.code() == ErrorCode.TIMEOUT) {

@@ -257,7 +257,7 @@ class RpcClientTest {
 
     @Test
     void aConnectionWithoutAReplyForLongerThanItsSilenceIsClosedWhenACallTimesOut() throws Exception {
-        RpcClient client = RpcClient.connect(clientGroup, server.address(), LONG, 16, Duration.ofMillis(300), null);
+        RpcClient client = RpcClient.connect(clientGroup, server.address(), LONG, 16, Duration.ofMillis(300), null, null);
         clients.add(client);
         CompletableFuture<Reply> longCall = client.call(new Request.GetAttr(1), null, LONG);
         server.take().envelope().release();
