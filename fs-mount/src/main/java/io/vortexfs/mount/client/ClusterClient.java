@@ -510,9 +510,14 @@ public final class ClusterClient implements AutoCloseable {
                 c = null;
             }
             if (c != null) {
+                long remaining = Math.max(1, deadline - System.nanoTime());
+                // A coordinator cut off by the network answers nothing, not even a reset: a request
+                // that may be sent again waits for it a third of the deadline, then the view is
+                // refreshed and it goes to whoever took over, within the same deadline.
+                long wait = anotherMayTakeOver && repeatable(request) ? Math.min(remaining, attemptNanos()) : remaining;
                 try {
                     return c.callSync(request, payload == null ? null : Unpooled.wrappedBuffer(payload),
-                            config.requestTimeout());
+                            java.time.Duration.ofNanos(wait));
                 } catch (FsException e) {
                     // Neither a node that says another coordinates nor one still starting has run it;
                     // the one starting will answer in a moment, even when no other can take over.
@@ -536,6 +541,11 @@ public final class ClusterClient implements AutoCloseable {
             }
             refreshNow();
         }
+    }
+
+    /** How long one attempt of a repeatable request waits for a coordinator that may be cut off. */
+    private long attemptNanos() {
+        return Math.max(config.requestTimeout().toNanos() / 3, TimeUnit.SECONDS.toNanos(3));
     }
 
     /**

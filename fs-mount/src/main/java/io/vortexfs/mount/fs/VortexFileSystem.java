@@ -311,16 +311,7 @@ public final class VortexFileSystem implements AutoCloseable {
                 uid, gid, null, config.chunkSize());
         Attr a;
         try {
-            try {
-                a = client.makeNode(make);
-            } catch (FsException e) {
-                // The coordinator died with the create in flight: it may or may not have happened.
-                // Without O_EXCL either outcome is fine, so ask again; "exists" then opens it.
-                if (exclusive || !Quorum.unreachable(e)) {
-                    throw e;
-                }
-                a = client.makeNode(make);
-            }
+            a = makeFile(make, exclusive);
             cache.forget(p.dir.ino());
             cache.putChild(p.dir.ino(), p.name, a);
         } catch (FsException e) {
@@ -332,6 +323,30 @@ public final class VortexFileSystem implements AutoCloseable {
             return open(path);
         }
         return openInode(new Response.Layout(a, List.of()));
+    }
+
+    /**
+     * Sends a create. When the coordinator dies with it in flight, it may or may not have happened;
+     * without O_EXCL either outcome is fine, so it is asked again, until the request deadline, while
+     * the partition finds its next coordinator ("exists" then opens the file).
+     */
+    private Attr makeFile(Request.MakeNode make, boolean exclusive) throws FsException {
+        long deadline = System.nanoTime() + client.config().requestTimeout().toNanos();
+        for (int attempt = 0; ; attempt++) {
+            try {
+                return client.makeNode(make);
+            } catch (FsException e) {
+                if (exclusive || !Quorum.unreachable(e) || System.nanoTime() - deadline > 0) {
+                    throw e;
+                }
+            }
+            try {
+                Thread.sleep(Math.min(50L << Math.min(attempt, 4), 500));
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                throw new FsException(ErrorCode.TIMEOUT, "interrupted while creating " + make.name());
+            }
+        }
     }
 
     public long open(String path) throws FsException {
