@@ -138,7 +138,7 @@ public final class NamespaceOps implements AutoCloseable {
             byPartition.computeIfAbsent(store.partitionOf(ino), p -> new ArrayList<>()).add(ino);
         }
         Map<Long, Attr> out = new HashMap<>();
-        List<CompletableFuture<Reply>> remote = new ArrayList<>();
+        List<Request.GetAttrs> elsewhere = new ArrayList<>();
         for (Map.Entry<Integer, List<Long>> e : byPartition.entrySet()) {
             List<Long> all = e.getValue();
             for (int from = 0; from < all.size(); from += Request.GetAttrs.MAX_INOS) {
@@ -151,26 +151,50 @@ public final class NamespaceOps implements AutoCloseable {
                         out.put(a.ino(), a);
                     }
                 } else {
-                    remote.add(CompletableFuture.supplyAsync(() -> {
-                        try {
-                            return call(ask.partition(), ask, null);
-                        } catch (FsException ex) {
-                            throw new java.util.concurrent.CompletionException(ex);
-                        }
-                    }, peers.blockingPool()));
+                    elsewhere.add(ask);
                 }
             }
         }
-        for (CompletableFuture<Reply> f : remote) {
-            try (Reply r = await(f)) {
-                for (Attr a : ((Response.Attrs) r.response()).attrs()) {
-                    out.put(a.ino(), a);
+        if (elsewhere.size() == 1) {
+            // A lookup: one question, asked on this thread.
+            try (Reply r = call(elsewhere.get(0).partition(), elsewhere.get(0), null)) {
+                addAttrs(r, out);
+            }
+            return out;
+        }
+        List<CompletableFuture<Reply>> remote = new ArrayList<>();
+        for (Request.GetAttrs ask : elsewhere) {
+            remote.add(CompletableFuture.supplyAsync(() -> {
+                try {
+                    return call(ask.partition(), ask, null);
+                } catch (FsException ex) {
+                    throw new java.util.concurrent.CompletionException(ex);
                 }
-            } catch (ClassCastException e) {
-                throw new FsException(ErrorCode.PROTOCOL, "a peer did not answer GetAttrs with attributes");
+            }, peers.blockingPool()));
+        }
+        int read = 0;
+        try {
+            for (; read < remote.size(); read++) {
+                try (Reply r = await(remote.get(read))) {
+                    addAttrs(r, out);
+                }
+            }
+        } finally {
+            // After a failure, the replies not read are released as they arrive.
+            for (int i = read + 1; i < remote.size(); i++) {
+                remote.get(i).thenAccept(Reply::close);
             }
         }
         return out;
+    }
+
+    private static void addAttrs(Reply r, Map<Long, Attr> out) throws FsException {
+        if (!(r.response() instanceof Response.Attrs attrs)) {
+            throw new FsException(ErrorCode.PROTOCOL, "a peer did not answer GetAttrs with attributes");
+        }
+        for (Attr a : attrs.attrs()) {
+            out.put(a.ino(), a);
+        }
     }
 
     private Attr attr(long ino) throws FsException {

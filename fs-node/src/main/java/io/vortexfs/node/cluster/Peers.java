@@ -21,12 +21,15 @@ import java.util.concurrent.TimeUnit;
 /**
  * A node's connections to the other members: one multiplexed connection per peer, opened on demand.
  * Opening one may block (a connect to a silent host waits out its timeout), so the asynchronous calls
- * here connect on a small pool of their own and never on the caller's thread or an event loop.
+ * here connect on a small pool of their own and never on the caller's thread or an event loop. Work
+ * that blocks on a peer's answer has a pool of its own too: it must not wait behind connects to a
+ * peer that has gone silent.
  */
 public final class Peers implements AutoCloseable {
     private final EventLoopGroup group;
     private final ConnectionPool pool;
     private final ThreadPoolExecutor connectors;
+    private final ThreadPoolExecutor work;
 
     /**
      * @param key the cluster's key, proved on every connection to a peer; null for a cluster without one
@@ -37,15 +40,22 @@ public final class Peers implements AutoCloseable {
         this.pool = new ConnectionPool(group, connectTimeout, maxInFlightPerPeer, key, tls);
         this.connectors = new ThreadPoolExecutor(4, 4, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(4096), new DefaultThreadFactory("vortex-peer-connect", true));
         connectors.allowCoreThreadTimeOut(true);
+        // Full, it runs the work on the caller's thread: a wait, never a lost task.
+        this.work = new ThreadPoolExecutor(8, 8, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(1024),
+                new DefaultThreadFactory("vortex-peer-work", true), new ThreadPoolExecutor.CallerRunsPolicy());
+        work.allowCoreThreadTimeOut(true);
     }
 
     public ConnectionPool pool() {
         return pool;
     }
 
-    /** Threads for blocking work on peers' behalf (fetching a snapshot), off the event loops. */
+    /**
+     * Threads for work that blocks on peers' answers (fetching a snapshot, asking other partitions'
+     * coordinators), off the event loops and apart from the connects.
+     */
     public java.util.concurrent.Executor blockingPool() {
-        return connectors;
+        return work;
     }
 
     public static HostPort address(MemberInfo m) {
@@ -104,6 +114,7 @@ public final class Peers implements AutoCloseable {
     @Override
     public void close() {
         connectors.shutdownNow();
+        work.shutdownNow();
         pool.close();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
     }

@@ -9,6 +9,12 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Keeps one open connection per node address and reconnects when one has closed. Connections are
  * multiplexed by request id, so one per node carries any number of concurrent callers.
+ *
+ * <p>A connect that failed is remembered for a moment ({@link #retryAfter}): callers that waited
+ * for it, and those that come within that moment, fail at once with its error. Without that, a host
+ * that has gone silent (cut off, its SYNs unanswered) would cost every caller a full connect
+ * timeout, one after another, and a node's heartbeats to it would tie up every thread that
+ * connects.
  */
 public final class ConnectionPool implements AutoCloseable {
     private final EventLoopGroup group;
@@ -18,7 +24,13 @@ public final class ConnectionPool implements AutoCloseable {
     private final io.netty.handler.ssl.SslContext tls;
     private final Map<HostPort, RpcClient> clients = new ConcurrentHashMap<>();
     private final Map<HostPort, Object> locks = new ConcurrentHashMap<>();
+    private final Map<HostPort, Failed> failed = new ConcurrentHashMap<>();
+    private final Duration retryAfter;
     private volatile boolean closed;
+
+    /** The last failed connect to an address, and until when it stands for the next ones. */
+    private record Failed(FsException error, long untilNanos) {
+    }
 
     public ConnectionPool(EventLoopGroup group, Duration connectTimeout, int maxInFlight) {
         this(group, connectTimeout, maxInFlight, null);
@@ -36,7 +48,11 @@ public final class ConnectionPool implements AutoCloseable {
         this.maxInFlight = maxInFlight;
         this.key = key;
         this.tls = tls ? Tls.client() : null;
+        this.retryAfter = connectTimeout.compareTo(RETRY_AFTER) < 0 ? connectTimeout : RETRY_AFTER;
     }
+
+    /** How long, at most, a failed connect stands before the address is tried again. */
+    static final Duration RETRY_AFTER = Duration.ofSeconds(1);
 
     /** The open connection to {@code address}, or null when there is none; never blocks. */
     public RpcClient getIfOpen(HostPort address) {
@@ -50,6 +66,7 @@ public final class ConnectionPool implements AutoCloseable {
         if (c != null && c.isOpen()) {
             return c;
         }
+        failIfJustFailed(address);
         synchronized (locks.computeIfAbsent(address, a -> new Object())) {
             if (closed) {
                 throw new FsException(io.vortexfs.protocol.ErrorCode.UNAVAILABLE, "connection pool is closed");
@@ -58,12 +75,28 @@ public final class ConnectionPool implements AutoCloseable {
             if (c != null && c.isOpen()) {
                 return c;
             }
+            // Whoever held the lock may have just tried, and failed.
+            failIfJustFailed(address);
             if (c != null) {
                 c.close();
             }
-            RpcClient fresh = RpcClient.connect(group, address, connectTimeout, maxInFlight, key, tls);
+            RpcClient fresh;
+            try {
+                fresh = RpcClient.connect(group, address, connectTimeout, maxInFlight, key, tls);
+            } catch (FsException e) {
+                failed.put(address, new Failed(e, System.nanoTime() + retryAfter.toNanos()));
+                throw e;
+            }
+            failed.remove(address);
             clients.put(address, fresh);
             return fresh;
+        }
+    }
+
+    private void failIfJustFailed(HostPort address) throws FsException {
+        Failed f = failed.get(address);
+        if (f != null && f.untilNanos - System.nanoTime() > 0) {
+            throw new FsException(f.error.code(), f.error.getMessage() + " (a moment ago; not tried again yet)");
         }
     }
 
