@@ -42,6 +42,17 @@ public enum ErrorCode {
         return code;
     }
 
+    /**
+     * Whether the cluster, not the caller, is at fault: a node down, slow, confused or holding bad
+     * bytes. The answer to a wrong path or name (not found, exists, invalid...) is not.
+     */
+    public boolean isClusterFault() {
+        return switch (this) {
+            case IO, BUSY, CORRUPT, TIMEOUT, UNAVAILABLE, PROTOCOL, STALE, NOT_COORDINATOR -> true;
+            default -> false;
+        };
+    }
+
     /** The constant for a wire code; an unknown code (a newer peer) is reported as {@link #IO}. */
     public static ErrorCode ofCode(int code) {
         for (ErrorCode c : values()) {

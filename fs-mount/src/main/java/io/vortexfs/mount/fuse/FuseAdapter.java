@@ -90,7 +90,12 @@ public final class FuseAdapter extends FuseStubFS {
         try {
             return body.run();
         } catch (FsException e) {
-            LOG.debug("{} {}: {}", op, path, e.toString());
+            if (e.code().isClusterFault()) {
+                // The user sees only EIO or ETIMEDOUT: the reason is kept here.
+                LOG.warn("{} {}: {}", op, path, e.getMessage());
+            } else {
+                LOG.debug("{} {}: {}", op, path, e.toString());
+            }
             return -Errno.of(e.code());
         } catch (Throwable t) {
             LOG.error("{} {} failed unexpectedly", op, path, t);
