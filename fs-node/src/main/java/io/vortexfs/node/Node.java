@@ -180,7 +180,7 @@ public final class Node implements AutoCloseable {
         }
         ClusterKey key = ClusterKey.load(given);
         if (Files.exists(kept)) {
-            if (!Files.readString(kept).trim().equals(Files.readString(given).trim())) {
+            if (!ClusterKey.load(kept).sameAs(key)) {
                 throw new IOException("this node belongs to the cluster whose key is in " + kept + ", not " + given);
             }
         } else {

@@ -80,8 +80,10 @@ public final class CopyCensus {
         Set<String> silent = new HashSet<>();
         Map<String, MemberInfo> members = new HashMap<>();
         Map<String, List<ChunkId>> ask = new HashMap<>();
+        Map<ChunkId, List<MemberInfo>> ownersOf = new HashMap<>();
         for (ChunkId id : ids) {
             List<MemberInfo> owners = membership.owners(HashRing.pointOf(id));
+            ownersOf.put(id, owners);
             wanted.put(id, owners.size());
             good.put(id, 0);
             for (MemberInfo o : owners) {
@@ -94,15 +96,15 @@ public final class CopyCensus {
         tally(members, ask, good, lengthsHere, problems, silent);
 
         // Short on the owners: a former owner may still hold it.
+        List<ChunkId> shortOnOwners = ids.stream().filter(id -> good.get(id) < wanted.get(id)).toList();
         Map<String, List<ChunkId>> more = new HashMap<>();
-        for (MemberInfo m : membership.members()) {
+        for (MemberInfo m : shortOnOwners.isEmpty() ? List.<MemberInfo>of() : membership.members()) {
             if (!membership.isAlive(m.nodeId()) || silent.contains(m.nodeId())) {
                 continue;
             }
             members.putIfAbsent(m.nodeId(), m);
-            for (ChunkId id : ids) {
-                if (good.get(id) < wanted.get(id)
-                        && membership.owners(HashRing.pointOf(id)).stream().noneMatch(o -> o.nodeId().equals(m.nodeId()))) {
+            for (ChunkId id : shortOnOwners) {
+                if (ownersOf.get(id).stream().noneMatch(o -> o.nodeId().equals(m.nodeId()))) {
                     more.computeIfAbsent(m.nodeId(), k -> new ArrayList<>()).add(id);
                 }
             }

@@ -133,6 +133,11 @@ public final class ClusterKey {
         }
     }
 
+    /** Whether {@code other} is the same key. */
+    public boolean sameAs(ClusterKey other) {
+        return MessageDigest.isEqual(key, other.key);
+    }
+
     /** Compares two proofs in time independent of where they differ. */
     public static boolean same(String a, String b) {
         return MessageDigest.isEqual(a.getBytes(StandardCharsets.US_ASCII), b.getBytes(StandardCharsets.US_ASCII));
