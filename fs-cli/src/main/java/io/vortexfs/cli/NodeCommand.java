@@ -6,6 +6,7 @@ import io.vortexfs.node.cluster.ClusterSettings;
 import io.vortexfs.node.cluster.Membership;
 import java.io.IOException;
 import io.vortexfs.protocol.Topology;
+import io.vortexfs.protocol.rpc.ClusterKey;
 import io.vortexfs.protocol.rpc.HostPort;
 import java.nio.file.Path;
 import java.util.List;
@@ -103,13 +104,45 @@ final class NodeCommand implements Runnable {
             + "every node and client of the cluster must use it).")
     boolean tls;
 
+    @Option(names = "--init", description = {"Give the data directory its cluster key and exit without serving: the "
+            + "key of --key-file when given (a node about to join), else a new one (the first node of a cluster).",
+        "Later starts find it there; copy it to every other node and client."})
+    boolean init;
+
     @Option(names = "--parent-pid", hidden = true, description = "Exit when this process exits (used by `vortex up`).")
     Long parentPid;
+
+    /** {@code --init}: writes the data directory's key, or says which it already holds. */
+    private void initialise() {
+        Path kept = data.toAbsolutePath().normalize().resolve(ClusterKey.FILE);
+        try {
+            if (java.nio.file.Files.exists(kept)) {
+                ClusterKey held = ClusterKey.load(kept);
+                if (keyFile != null && !ClusterKey.load(keyFile).sameAs(held)) {
+                    throw new UserError(data + " already belongs to the cluster whose key is in " + kept + ", not " + keyFile);
+                }
+                System.out.println("cluster key " + kept + " (already there)");
+                return;
+            }
+            ClusterKey key = keyFile == null ? ClusterKey.generate()
+                    : ClusterKey.load(keyFile);
+            key.save(kept);
+        } catch (IOException e) {
+            throw new UserError(e.getMessage());
+        }
+        System.out.println("cluster key " + kept + (keyFile == null
+                ? " (new: give a copy to every other node with --init --key-file, and to clients with --key-file)"
+                : " (from " + keyFile + ")"));
+    }
 
     @Override
     public void run() {
         if (data == null) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "Missing required option: '--data=DIR'");
+        }
+        if (init) {
+            initialise();
+            return;
         }
         if (port < 0 || port > 65535) {
             throw new UserError("--port must be between 0 and 65535: " + port);
@@ -141,7 +174,7 @@ final class NodeCommand implements Runnable {
         }
         if (keyFile != null && join.isEmpty() && !java.nio.file.Files.exists(keyFile)) {
             try {
-                io.vortexfs.protocol.rpc.ClusterKey.loadOrCreate(keyFile);
+                ClusterKey.loadOrCreate(keyFile);
             } catch (IOException e) {
                 throw new UserError("cannot create the cluster key " + keyFile + ": " + e.getMessage());
             }
