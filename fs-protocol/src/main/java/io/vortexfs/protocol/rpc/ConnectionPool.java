@@ -10,11 +10,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * Keeps one open connection per node address and reconnects when one has closed. Connections are
  * multiplexed by request id, so one per node carries any number of concurrent callers.
  *
- * <p>A connect that failed is remembered for a moment ({@link #retryAfter}): callers that waited
- * for it, and those that come within that moment, fail at once with its error. Without that, a host
- * that has gone silent (cut off, its SYNs unanswered) would cost every caller a full connect
- * timeout, one after another, and a node's heartbeats to it would tie up every thread that
- * connects.
+ * <p>A connect that failed after a long wait is remembered for a moment ({@link #RETRY_AFTER}):
+ * callers that waited for it, and those that come within that moment, fail at once with its error.
+ * Without that, a host that has gone silent (cut off, its SYNs unanswered) would cost every caller a
+ * full connect timeout, one after another, and a node's heartbeats to it would tie up every thread
+ * that connects. A refusal costs nothing and is not remembered: the node is starting, or restarting,
+ * and will listen in a moment.
  */
 public final class ConnectionPool implements AutoCloseable {
     private final EventLoopGroup group;
@@ -81,10 +82,14 @@ public final class ConnectionPool implements AutoCloseable {
                 c.close();
             }
             RpcClient fresh;
+            long start = System.nanoTime();
             try {
                 fresh = RpcClient.connect(group, address, connectTimeout, maxInFlight, key, tls);
             } catch (FsException e) {
-                failed.put(address, new Failed(e, System.nanoTime() + retryAfter.toNanos()));
+                long now = System.nanoTime();
+                if (now - start >= connectTimeout.toNanos() / 2) {
+                    failed.put(address, new Failed(e, now + retryAfter.toNanos()));
+                }
                 throw e;
             }
             failed.remove(address);
