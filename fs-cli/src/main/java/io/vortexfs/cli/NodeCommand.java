@@ -104,6 +104,11 @@ final class NodeCommand implements Runnable {
             + "every node and client of the cluster must use it).")
     boolean tls;
 
+    @Option(names = "--http-port", paramLabel = "PORT",
+            description = "Serve a status page (/), the cluster's state as JSON (/api/status) and metrics for "
+                    + "Prometheus (/metrics) on this port (0 picks a free one). Off unless given.")
+    Integer httpPort;
+
     @Option(names = "--init", description = {"Give the data directory its cluster key and exit without serving: the "
             + "key of --key-file when given (a node about to join), else a new one (the first node of a cluster).",
         "Later starts find it there; copy it to every other node and client."})
@@ -147,6 +152,9 @@ final class NodeCommand implements Runnable {
         if (port < 0 || port > 65535) {
             throw new UserError("--port must be between 0 and 65535: " + port);
         }
+        if (httpPort != null && (httpPort < 0 || httpPort > 65535)) {
+            throw new UserError("--http-port must be between 0 and 65535: " + httpPort);
+        }
         if (workers < 1) {
             throw new UserError("--workers must be at least 1: " + workers);
         }
@@ -185,7 +193,8 @@ final class NodeCommand implements Runnable {
                 base.maxInFlightPerConnection(), base.stalledFrameTimeout(), salvageWal,
                 new NodeConfig.Cluster(join, t, replicas, vnodes, writeQuorum, partitions,
                         d.timing().withRepairAfter(repairAfter), d.peerTimeout(), keyFile, tls),
-                new NodeConfig.Upkeep(repairRate, scrubEvery, scrubRate, gcEvery, gcGrace));
+                new NodeConfig.Upkeep(repairRate, scrubEvery, scrubRate, gcEvery, gcGrace),
+                httpPort == null ? -1 : httpPort);
         Node node;
         try {
             node = Node.start(config);
@@ -208,7 +217,8 @@ final class NodeCommand implements Runnable {
             // Not on the node's own thread: exiting runs the shutdown hook, which closes the node.
             new Thread(() -> System.exit(0), "vortex-node-exit").start();
         });
-        System.out.println(READY + " " + host + ":" + node.port() + " " + node.identity().nodeId());
+        System.out.println(READY + " " + host + ":" + node.port() + " " + node.identity().nodeId()
+                + (node.httpPort() < 0 ? "" : " http=" + host + ":" + node.httpPort()));
         System.out.flush();
         try {
             stopped.await();

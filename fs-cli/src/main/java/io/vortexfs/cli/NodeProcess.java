@@ -20,6 +20,8 @@ final class NodeProcess {
     private final Process process;
     private final Path log;
     private final CompletableFuture<String> ready = new CompletableFuture<>();
+    /** HOST:PORT of the node's status page, once it serves one. */
+    private volatile String http;
 
     private NodeProcess(Process process, Path log) {
         this.process = process;
@@ -60,6 +62,11 @@ final class NodeProcess {
             String line;
             while ((line = r.readLine()) != null) {
                 if (line.startsWith(NodeCommand.READY + " ")) {
+                    for (String field : line.split(" ")) {
+                        if (field.startsWith("http=")) {
+                            http = field.substring("http=".length());
+                        }
+                    }
                     ready.complete(line.split(" ")[1]);
                 }
             }
@@ -83,6 +90,11 @@ final class NodeProcess {
         }
         stop();
         throw new UserError("node in " + log.getParent() + " did not start: " + lastLogLine());
+    }
+
+    /** HOST:PORT of the node's status page; null when it serves none (or is not ready). */
+    String http() {
+        return http;
     }
 
     boolean isAlive() {

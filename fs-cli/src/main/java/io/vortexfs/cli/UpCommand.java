@@ -21,6 +21,7 @@ import picocli.CommandLine.Option;
 final class UpCommand implements Runnable {
     /** Printed once the mount serves; scripts wait for this line. */
     static final String READY = "VORTEX-READY";
+    static final int DEFAULT_HTTP_PORT = 7480;
 
     @Option(names = "--mount", required = true, paramLabel = "DIR", description = "Where to mount (created if missing).")
     Path mountDir;
@@ -35,6 +36,11 @@ final class UpCommand implements Runnable {
     @Option(names = "--port", paramLabel = "PORT",
             description = "Port of the first node; the others take the next ones (0 picks free ports; default ${DEFAULT-VALUE}).")
     int port = NodeConfig.DEFAULT_PORT;
+
+    @Option(names = "--http-port", paramLabel = "PORT",
+            description = {"Port of the first node's status page and metrics; the others take the next ones "
+                    + "(0 picks free ports, -1 serves none; default 7480, or 0 with --port 0)."})
+    Integer httpPort;
 
     @Option(names = "--nodes", paramLabel = "N", description = "Nodes to start (default ${DEFAULT-VALUE}).")
     int nodeCount = 3;
@@ -55,6 +61,10 @@ final class UpCommand implements Runnable {
     public void run() {
         if (port < 0 || port + Math.max(0, nodeCount - 1) > 65535) {
             throw new UserError("--port must be between 0 and 65535: " + port);
+        }
+        int web = httpPort != null ? httpPort : port == 0 ? 0 : DEFAULT_HTTP_PORT;
+        if (web < -1 || web + Math.max(0, nodeCount - 1) > 65535) {
+            throw new UserError("--http-port must be between -1 and 65535: " + web);
         }
         if (nodeCount < 1 || nodeCount > 64) {
             throw new UserError("--nodes must be between 1 and 64: " + nodeCount);
@@ -90,7 +100,7 @@ final class UpCommand implements Runnable {
         Mounting mounting = null;
         Thread hook = null;
         try {
-            List<HostPort> addresses = startNodes(data, keyFile, nodes);
+            List<HostPort> addresses = startNodes(data, keyFile, nodes, web);
             String address = addresses.get(0).toString();
             mounting = Mounting.start(addresses, mp, options);
             Mounting m = mounting;
@@ -103,10 +113,16 @@ final class UpCommand implements Runnable {
             System.out.println("  key      " + keyFile + "  (every connection proves it; give it to other commands)");
             System.out.println("  status   vortex status --cluster " + address + " --key-file " + keyFile
                     + (options.key.tls ? " --tls" : ""));
+            String page = nodes.get(0).http();
+            if (page != null) {
+                System.out.println("  web      http://" + page + "/  (the cluster's page; /api/status as JSON, /metrics "
+                        + "for Prometheus)");
+            }
             System.out.println("  mounted  " + mp);
             System.out.println("Try:  cp -r /etc/ssh " + mp + "/ && ls -l " + mp + "/ssh");
             System.out.println("Ctrl-C unmounts and stops the cluster; your files stay in " + data + ".");
-            System.out.println(READY + " mount=" + mp + " cluster=" + address + " key=" + keyFile);
+            System.out.println(READY + " mount=" + mp + " cluster=" + address + " key=" + keyFile
+                    + (page == null ? "" : " web=http://" + page + "/"));
             System.out.flush();
             mounting.mount().awaitUnmounted();
         } catch (IOException e) {
@@ -130,7 +146,7 @@ final class UpCommand implements Runnable {
      * Starts the first node, which founds the cluster (or, on a later run, finds its members again),
      * then the others, each joining it, one at a time so each sees the last.
      */
-    private List<HostPort> startNodes(Path data, Path keyFile, List<NodeProcess> nodes) throws IOException {
+    private List<HostPort> startNodes(Path data, Path keyFile, List<NodeProcess> nodes, int web) throws IOException {
         List<HostPort> addresses = new ArrayList<>();
         for (int i = 0; i < nodeCount; i++) {
             List<String> args = new ArrayList<>();
@@ -139,6 +155,9 @@ final class UpCommand implements Runnable {
                 args.add("--tls");
             }
             args.add("--topology=" + topology);
+            if (web >= 0) {
+                args.add("--http-port=" + (web == 0 ? 0 : web + i));
+            }
             args.add("--replicas=" + replicas);
             if (i > 0) {
                 args.add("--join=" + addresses.get(0));

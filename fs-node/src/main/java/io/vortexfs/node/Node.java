@@ -59,6 +59,8 @@ public final class Node implements AutoCloseable {
         ChunkScrub scrub;
         ChunkCollector collector;
         Departure departure;
+        final io.vortexfs.node.web.NodeMetrics metrics = new io.vortexfs.node.web.NodeMetrics();
+        io.vortexfs.node.web.WebServer web;
         /** What the node does once it has left the cluster; set by whoever runs it. */
         volatile Runnable onLeft = () -> { };
         NodeService service;
@@ -79,6 +81,9 @@ public final class Node implements AutoCloseable {
         }
 
         void close() {
+            if (web != null) {
+                web.close();
+            }
             if (repair != null) {
                 repair.close();
             }
@@ -143,7 +148,7 @@ public final class Node implements AutoCloseable {
             ChunkStore chunks = new ChunkStore(config.dataDir());
             parts.peers = new Peers(Duration.ofSeconds(3), 1024, key, tls);
             server = new NodeServer(config.workers(), config.queueDepth(), config.stalledFrameTimeout(), key,
-                    tls ? io.vortexfs.protocol.rpc.Tls.server() : null);
+                    tls ? io.vortexfs.protocol.rpc.Tls.server() : null, parts.metrics);
             int port;
             try {
                 port = server.start(config.host(), config.port(), bound -> build(config, identity, chunks, parts, bound),
@@ -152,6 +157,11 @@ public final class Node implements AutoCloseable {
                 throw new IOException("cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), e);
             }
             parts.startUpkeep();
+            parts.metrics.watch(parts.service);
+            if (config.httpPort() >= 0) {
+                parts.web = io.vortexfs.node.web.WebServer.start(config.host(), config.httpPort(), parts.metrics,
+                        parts.membership, parts.peers, parts.service);
+            }
             LOG.info("node {} (generation {}) serving {} chunks and {} inodes from {}; cluster {} ({}, {} replicas)",
                     identity.nodeId(), identity.generation(), chunks.count(), parts.metadata.inodeCount(), config.dataDir(),
                     parts.membership.settings().clusterId(), parts.membership.settings().topology(),
@@ -269,6 +279,11 @@ public final class Node implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /** The port of the status page and metrics; -1 when the node serves none. */
+    public int httpPort() {
+        return parts.web == null ? -1 : parts.web.port();
     }
 
     public NodeIdentity identity() {

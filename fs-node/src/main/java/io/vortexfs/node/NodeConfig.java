@@ -25,9 +25,10 @@ import java.util.List;
  *                   damaged part and everything after it (an operator's decision, never a default)
  * @param cluster    which cluster to found or join, and how
  * @param upkeep     rates and periods of the chunk repair and scrubbing
+ * @param httpPort   TCP port of the status page, JSON status and metrics (0 picks a free one; -1: none)
  */
 public record NodeConfig(Path dataDir, String host, int port, int workers, int queueDepth, int maxInFlightPerConnection,
-        Duration stalledFrameTimeout, boolean salvageWal, Cluster cluster, Upkeep upkeep) {
+        Duration stalledFrameTimeout, boolean salvageWal, Cluster cluster, Upkeep upkeep, int httpPort) {
 
     /**
      * @param join        members to ask to let this node in; empty to found a cluster, or to rejoin the
@@ -106,6 +107,9 @@ public record NodeConfig(Path dataDir, String host, int port, int workers, int q
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port out of range: " + port);
         }
+        if (httpPort < -1 || httpPort > 65535) {
+            throw new IllegalArgumentException("HTTP port out of range: " + httpPort);
+        }
         if (cluster == null || upkeep == null) {
             throw new IllegalArgumentException("cluster == null || upkeep == null");
         }
@@ -116,22 +120,27 @@ public record NodeConfig(Path dataDir, String host, int port, int workers, int q
 
     public static NodeConfig defaults(Path dataDir, String host, int port) {
         return new NodeConfig(dataDir, host, port, 16, 4096, 256, Duration.ofSeconds(30), false, Cluster.DEFAULT,
-                Upkeep.DEFAULT);
+                Upkeep.DEFAULT, -1);
     }
 
     public NodeConfig withStalledFrameTimeout(Duration d) {
         return new NodeConfig(dataDir, host, port, workers, queueDepth, maxInFlightPerConnection, d, salvageWal, cluster,
-                upkeep);
+                upkeep, httpPort);
     }
 
     public NodeConfig withCluster(Cluster c) {
         return new NodeConfig(dataDir, host, port, workers, queueDepth, maxInFlightPerConnection, stalledFrameTimeout,
-                salvageWal, c, upkeep);
+                salvageWal, c, upkeep, httpPort);
     }
 
     public NodeConfig withUpkeep(Upkeep u) {
         return new NodeConfig(dataDir, host, port, workers, queueDepth, maxInFlightPerConnection, stalledFrameTimeout,
-                salvageWal, cluster, u);
+                salvageWal, cluster, u, httpPort);
+    }
+
+    public NodeConfig withHttpPort(int p) {
+        return new NodeConfig(dataDir, host, port, workers, queueDepth, maxInFlightPerConnection, stalledFrameTimeout,
+                salvageWal, cluster, upkeep, p);
     }
 
     public Duration peerTimeout() {

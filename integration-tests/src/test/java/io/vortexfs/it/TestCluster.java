@@ -26,6 +26,8 @@ final class TestCluster implements AutoCloseable {
         final Path data;
         Vortex.Proc proc;
         String address;
+        /** HOST:PORT of the node's status page, when it was started with --http-port. */
+        String http;
         int port;
 
         Node(Path data) {
@@ -55,6 +57,11 @@ final class TestCluster implements AutoCloseable {
                     data.resolveSibling(data.getFileName() + ".log"));
             String line = proc.awaitLine(NODE_READY, 60);
             address = line.split(" ")[1];
+            for (String field : line.split(" ")) {
+                if (field.startsWith("http=")) {
+                    http = field.substring("http=".length());
+                }
+            }
             port = Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
         }
 

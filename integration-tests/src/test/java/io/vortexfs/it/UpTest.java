@@ -74,6 +74,14 @@ class UpTest {
             assertTrue(Mounts.isMounted(mp));
             Shell.run("head -c 5M /dev/urandom > f.bin && cp f.bin '" + mp + "/f.bin' && cmp f.bin '" + mp + "/f.bin'", tmp).ok();
             onlyHoldersOfTheKeyGetIn(data, mp);
+            // Its status page is on, and says what the cluster is.
+            String web = readyField("web");
+            java.net.http.HttpResponse<String> status = java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create(web + "api/status")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, status.statusCode());
+            assertTrue(status.body().contains("\"replicas\":3") && status.body().contains("\"state\":\"ALIVE\""),
+                    status.body());
             List<ProcessHandle> children = first.process.descendants().toList();
             assertFalse(children.isEmpty(), "up runs its node as a child process");
 

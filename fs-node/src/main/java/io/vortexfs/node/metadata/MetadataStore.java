@@ -573,6 +573,11 @@ public final class MetadataStore implements AutoCloseable {
         return wal.fsyncCount();
     }
 
+    /** Time spent in those fsyncs. */
+    public long walFsyncNanos() {
+        return wal.fsyncNanos();
+    }
+
     public synchronized Attr getAttr(long ino) throws FsException {
         Attr a = inodes.get(ino);
         if (a == null) {

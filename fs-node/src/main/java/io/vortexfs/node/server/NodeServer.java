@@ -49,10 +49,13 @@ public final class NodeServer implements AutoCloseable {
     private final io.vortexfs.protocol.rpc.ClusterKey key;
     /** When set, every connection is under TLS with this node's certificate. */
     private final io.vortexfs.protocol.rpc.Tls.Server tls;
+    private final io.vortexfs.node.web.NodeMetrics metrics;
     private Channel serverChannel;
 
     public NodeServer(int workerThreads, int queueDepth, java.time.Duration stalledFrameTimeout,
-            io.vortexfs.protocol.rpc.ClusterKey key, io.vortexfs.protocol.rpc.Tls.Server tls) {
+            io.vortexfs.protocol.rpc.ClusterKey key, io.vortexfs.protocol.rpc.Tls.Server tls,
+            io.vortexfs.node.web.NodeMetrics metrics) {
+        this.metrics = metrics;
         this.stalledFrameTimeout = stalledFrameTimeout;
         this.key = key;
         this.tls = tls;
@@ -99,6 +102,7 @@ public final class NodeServer implements AutoCloseable {
                         ch.closeFuture().addListener(f -> connections.decrementAndGet());
                         accepted.add(ch);
                         FrameDecoder decoder = new FrameDecoder();
+                        ch.pipeline().addLast("traffic", new Traffic(metrics));
                         if (tls != null) {
                             ch.pipeline().addLast("tls", tls.context().newHandler(ch.alloc()));
                         }
@@ -110,7 +114,8 @@ public final class NodeServer implements AutoCloseable {
                         if (key != null) {
                             ch.pipeline().addLast("auth", new AuthGate(key, tls == null ? "" : tls.fingerprint()));
                         }
-                        ch.pipeline().addLast("requests", new RequestHandler(service::get, workers, maxInFlightPerConnection));
+                        ch.pipeline().addLast("requests", new RequestHandler(service::get, workers, maxInFlightPerConnection,
+                                metrics));
                     }
                 });
         serverChannel = b.bind(host, port).sync().channel();
@@ -118,6 +123,33 @@ public final class NodeServer implements AutoCloseable {
         LOG.info("listening on {}:{}", host, bound);
         service.set(factory.create(bound));
         return bound;
+    }
+
+    /** Counts the bytes a connection reads and writes, as they cross the wire (under TLS, encrypted). */
+    private static final class Traffic extends io.netty.channel.ChannelDuplexHandler {
+        private final io.vortexfs.node.web.NodeMetrics metrics;
+
+        Traffic(io.vortexfs.node.web.NodeMetrics metrics) {
+            this.metrics = metrics;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+            if (msg instanceof io.netty.buffer.ByteBuf b) {
+                metrics.received(b.readableBytes());
+            }
+            super.channelRead(ctx, msg);
+        }
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, io.netty.channel.ChannelPromise promise) throws Exception {
+            if (msg instanceof io.netty.buffer.ByteBuf b) {
+                metrics.sent(b.readableBytes());
+            } else if (msg instanceof io.netty.channel.FileRegion f) {
+                metrics.sent(f.count());
+            }
+            super.write(ctx, msg, promise);
+        }
     }
 
     /** Open connections, for tests and status. */

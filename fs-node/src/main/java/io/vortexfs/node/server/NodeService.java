@@ -42,7 +42,7 @@ import java.util.concurrent.TimeUnit;
  * Answers requests from the node's own stores. Runs on worker threads, never on an event loop: every
  * call may touch the disk.
  */
-public final class NodeService implements AutoCloseable {
+public final class NodeService implements AutoCloseable, io.vortexfs.node.web.NodeMetrics.Source {
     /** How long a member may take to re-hash one batch of chunks for fsck. */
     private static final java.time.Duration CENSUS_BATCH_TIMEOUT = java.time.Duration.ofMinutes(1);
 
@@ -203,9 +203,7 @@ public final class NodeService implements AutoCloseable {
             return new Reply(new Response.PartitionSnapshot(g.partition(), snap.epoch(), snap.seq()),
                     Unpooled.wrappedBuffer(snap.bytes()));
         } else if (request instanceof Request.GetStats) {
-            long[] space = space();
-            return reply(new Response.NodeStats(identity.nodeId(), chunks.count(), chunks.bytes(),
-                    metadata.keyCount(), space[0], space[1], metadata.walFsyncs(), chunks.fsyncs(), repair.progress(), scrub.progress(), collector.progress()));
+            return reply(stats());
         } else if (request instanceof Request.GetChunk g) {
             ByteBuf data;
             try {
@@ -339,6 +337,24 @@ public final class NodeService implements AutoCloseable {
         RequestHandler.dropped(applier.shutdownNow());
         RequestHandler.dropped(control.shutdownNow());
         RequestHandler.dropped(partitionWork.shutdownNow());
+    }
+
+    /** What this node stores and how its upkeep stands, as GetStats answers it. */
+    @Override
+    public Response.NodeStats stats() throws FsException {
+        long[] space = space();
+        return new Response.NodeStats(identity.nodeId(), chunks.count(), chunks.bytes(), metadata.keyCount(), space[0],
+                space[1], metadata.walFsyncs(), chunks.fsyncs(), repair.progress(), scrub.progress(), collector.progress());
+    }
+
+    @Override
+    public long walFsyncNanos() {
+        return metadata.walFsyncNanos();
+    }
+
+    @Override
+    public List<MemberInfo> members() {
+        return membership.members();
     }
 
     private long[] space() throws FsException {

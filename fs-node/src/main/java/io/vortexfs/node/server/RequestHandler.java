@@ -27,13 +27,16 @@ final class RequestHandler extends SimpleChannelInboundHandler<Envelope> {
     private final java.util.function.Supplier<NodeService> service;
     private final Executor workers;
     private final int maxInFlight;
+    private final io.vortexfs.node.web.NodeMetrics metrics;
     private int inFlight; // only touched on this channel's event loop
 
-    RequestHandler(java.util.function.Supplier<NodeService> service, Executor workers, int maxInFlight) {
+    RequestHandler(java.util.function.Supplier<NodeService> service, Executor workers, int maxInFlight,
+            io.vortexfs.node.web.NodeMetrics metrics) {
         super(Envelope.class, false);
         this.service = service;
         this.workers = workers;
         this.maxInFlight = maxInFlight;
+        this.metrics = metrics;
     }
 
     @Override
@@ -50,6 +53,7 @@ final class RequestHandler extends SimpleChannelInboundHandler<Envelope> {
                     Response.Error.STARTING), io.netty.buffer.Unpooled.EMPTY_BUFFER));
             return;
         }
+        long arrived = System.nanoTime();
         inFlight++;
         updateReading(ctx);
         try {
@@ -72,6 +76,7 @@ final class RequestHandler extends SimpleChannelInboundHandler<Envelope> {
                                     io.netty.buffer.Unpooled.EMPTY_BUFFER);
                         }
                         respond(ctx, envelope.requestId(), r);
+                        metrics.served(request.getClass().getSimpleName(), outcome(r.response()), System.nanoTime() - arrived);
                     });
                 }
             });
@@ -79,7 +84,16 @@ final class RequestHandler extends SimpleChannelInboundHandler<Envelope> {
             envelope.release();
             respond(ctx, envelope.requestId(), new Reply(new Response.Error(ErrorCode.BUSY, "node is overloaded"),
                     io.netty.buffer.Unpooled.EMPTY_BUFFER));
+            metrics.served(request.getClass().getSimpleName(), outcome(null), System.nanoTime() - arrived);
         }
+    }
+
+    /** "ok", or the error's code in lower case ("busy" when no answer was made). */
+    private static String outcome(Response r) {
+        if (r == null) {
+            return "busy";
+        }
+        return r instanceof Response.Error e ? e.code().name().toLowerCase(java.util.Locale.ROOT) : "ok";
     }
 
     /** A request waiting for a thread; holds its envelope until it runs, or is dropped at shutdown. */

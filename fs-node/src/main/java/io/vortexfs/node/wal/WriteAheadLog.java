@@ -112,6 +112,7 @@ public final class WriteAheadLog implements AutoCloseable {
     private final BlockingQueue<Pending> queue;
     private final Thread writer;
     private final AtomicLong fsyncs = new AtomicLong();
+    private final AtomicLong fsyncNanos = new AtomicLong();
     private volatile long lastLsn;
     private volatile long durableLsn;
     private volatile IOException failure;
@@ -449,6 +450,7 @@ public final class WriteAheadLog implements AutoCloseable {
             tail.file.force();
             long took = System.nanoTime() - t0;
             fsyncs.incrementAndGet();
+            fsyncNanos.addAndGet(took);
             if (took > SLOW_FSYNC_NANOS) {
                 LOG.warn("write-ahead log fsync took {} ms for {} records", TimeUnit.NANOSECONDS.toMillis(took), batch.size());
             }
@@ -496,6 +498,11 @@ public final class WriteAheadLog implements AutoCloseable {
     /** Number of fsyncs of log data so far: with group commit, fewer than records appended. */
     public long fsyncCount() {
         return fsyncs.get();
+    }
+
+    /** Time spent in those fsyncs. */
+    public long fsyncNanos() {
+        return fsyncNanos.get();
     }
 
     public long durableLsn() {
