@@ -281,6 +281,11 @@ public final class Node implements AutoCloseable {
         return port;
     }
 
+    /** What the node counts about itself (also on its HTTP port, when it has one). */
+    public io.vortexfs.node.web.NodeMetrics metrics() {
+        return parts.metrics;
+    }
+
     /** The port of the status page and metrics; -1 when the node serves none. */
     public int httpPort() {
         return parts.web == null ? -1 : parts.web.port();

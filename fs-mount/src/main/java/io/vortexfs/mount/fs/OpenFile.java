@@ -149,9 +149,14 @@ final class OpenFile {
         }
     }
 
-    /** The cluster's attributes as this mount sees them: with unsaved writes' size and times, if any. */
+    /**
+     * The cluster's attributes as this mount sees them: the newer of {@code a} and what this file's
+     * own last commit returned, with unsaved writes' size and times, if any. So a write need not drop
+     * the cached attributes (the kernel asks for an xattr of the file before every write).
+     */
     synchronized Attr overlay(Attr a) {
-        return isClean() ? a : a.withUnsavedWrites(size, lastWriteNs);
+        Attr base = lastAttr != null && lastAttr.version() > a.version() ? lastAttr : a;
+        return isClean() ? base : base.withUnsavedWrites(size, lastWriteNs);
     }
 
     private void reset(Response.Layout layout) {

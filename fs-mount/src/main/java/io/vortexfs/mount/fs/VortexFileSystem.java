@@ -402,10 +402,13 @@ public final class VortexFileSystem implements AutoCloseable {
         return handle(fh).read(offset, dst, length);
     }
 
+    /**
+     * Buffers a write. The cached attributes stay: {@link #visible} lays the open file's size, times
+     * and latest commit over them, and dropping them would cost a lookup on the next write (the kernel
+     * asks for the file's security.capability before each one).
+     */
     public void write(long fh, long offset, byte[] src, int length) throws FsException {
-        OpenFile f = handle(fh);
-        f.write(offset, src, length);
-        cache.forget(f.ino());
+        handle(fh).write(offset, src, length);
     }
 
     /** Saves what the handle's file has buffered (flush, fsync). */

@@ -56,6 +56,30 @@ class VortexFileSystemTest {
         node.close();
     }
 
+    /**
+     * Before each write(2) the kernel asks for the file's security.capability; the file's cached
+     * attributes must answer it, or every small write costs a lookup on the network.
+     */
+    @Test
+    void smallWritesAndTheKernelsQuestionsBetweenThemCostNoLookups() throws Exception {
+        long fh = fs.create("/w", 0644, 0, 0, true);
+        fs.getattr("/w");
+        long before = node.metrics().served("Lookup") + node.metrics().served("GetAttr");
+        byte[] block = new byte[512];
+        Arrays.fill(block, (byte) 7);
+        for (int i = 0; i < 200; i++) {
+            assertEquals(ErrorCode.NO_DATA,
+                    assertThrows(FsException.class, () -> fs.getxattr("/w", "security.capability")).code());
+            fs.write(fh, i * 512L, block, 512);
+            assertEquals(512L * (i + 1), fs.getattr("/w").size());
+        }
+        long asked = node.metrics().served("Lookup") + node.metrics().served("GetAttr") - before;
+        // The attributes may expire once or twice during the loop (1 s), not on every write.
+        assertTrue(asked < 20, asked + " lookups for 200 writes");
+        fs.release(fh);
+        assertEquals(200 * 512L, fs.getattr("/w").size());
+    }
+
     @Test
     void randomWritesTruncatesAndReadsMatchAModelFile() throws Exception {
         Random rnd = new Random(42);

@@ -51,6 +51,17 @@ public final class NodeMetrics {
         latency.labelValues(kind).observe(nanos / (double) TimeUnit.SECONDS.toNanos(1));
     }
 
+    /** Requests of {@code kind} answered so far, whatever the outcome. */
+    public long served(String kind) {
+        long n = 0;
+        for (var point : requests.collect().getDataPoints()) {
+            if (kind.equals(point.getLabels().get("kind"))) {
+                n += (long) point.getValue();
+            }
+        }
+        return n;
+    }
+
     public void received(long bytes) {
         received.inc(bytes);
     }
