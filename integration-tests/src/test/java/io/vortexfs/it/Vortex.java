@@ -20,6 +20,8 @@ final class Vortex {
     static final Path JAR = Path.of(System.getProperty("vortex.jar", "../fs-cli/target/vortex.jar")).toAbsolutePath().normalize();
     static final Path HOME = Path.of(System.getProperty("vortex.home", "..")).toAbsolutePath().normalize();
 
+    private static final java.util.Set<String> LONG_LIVED = java.util.Set.of("node", "mount", "up");
+
     private Vortex() {
     }
 
@@ -28,7 +30,11 @@ final class Vortex {
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Xmx" + heap);
         cmd.add("-XX:+UseSerialGC");
-        cmd.add("-XX:TieredStopAtLevel=1");
+        if (args.length == 0 || !LONG_LIVED.contains(args[0])) {
+            // A command that runs a moment starts faster on the first compiler alone; nodes and mounts
+            // hash every byte they carry, which wants the optimising one (SHA-256 intrinsics).
+            cmd.add("-XX:TieredStopAtLevel=1");
+        }
         cmd.add("-jar");
         cmd.add(JAR.toString());
         cmd.addAll(List.of(args));
