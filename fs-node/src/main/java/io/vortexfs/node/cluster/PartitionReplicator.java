@@ -48,6 +48,7 @@ public final class PartitionReplicator implements MetadataStore.Replication {
     private final ExecutorService applier;
     private final java.util.concurrent.ScheduledExecutorService takeovers;
     private static final Duration TAKEOVER_RETRY = Duration.ofSeconds(1);
+    private static final Duration FETCH_RETRY = Duration.ofMillis(250);
     private static final long EPOCH_SLOTS = 1024;
     private final Duration timeout;
     /** Bumped on every membership change; a take-over holds only for the view it was made under. */
@@ -364,14 +365,34 @@ public final class PartitionReplicator implements MetadataStore.Replication {
         q.add(first);
         waiting.put(r.partition(), q);
         HostPort from = HostPort.parse(r.coordinator());
-        CompletableFuture.supplyAsync(() -> {
-            try {
-                return fetchSnapshot(from, r.partition());
-            } catch (FsException e) {
-                throw new java.util.concurrent.CompletionException(e);
-            }
-        }, peers.blockingPool()).whenCompleteAsync((snap, err) -> installAndDrain(r.partition(), snap, err), applier);
+        CompletableFuture.supplyAsync(() -> fetchSnapshotPatiently(from, r.partition()), peers.blockingPool())
+                .whenCompleteAsync((snap, err) -> installAndDrain(r.partition(), snap, err), applier);
         return first.done();
+    }
+
+    /**
+     * Fetches a snapshot, asking again while the coordinator cannot be reached yet, until the peer
+     * timeout: the change that showed this replica behind often arrives just as a link comes back,
+     * before this node's own connection to the coordinator is open again. A replica that gave up
+     * would stay behind until the partition's next change.
+     */
+    private MetadataStore.Snapshot fetchSnapshotPatiently(HostPort from, int partition) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            try {
+                return fetchSnapshot(from, partition);
+            } catch (FsException e) {
+                if (!Quorum.unreachable(e) || System.nanoTime() - deadline > 0) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            }
+            try {
+                Thread.sleep(FETCH_RETRY.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.util.concurrent.CompletionException(new FsException(ErrorCode.TIMEOUT, "interrupted"));
+            }
+        }
     }
 
     private void installAndDrain(int partition, MetadataStore.Snapshot snap, Throwable err) {
@@ -382,6 +403,10 @@ public final class PartitionReplicator implements MetadataStore.Replication {
             } catch (FsException e) {
                 err = e;
             }
+        }
+        if (err != null) {
+            LOG.warn("partition {} stays behind until its next change: no snapshot ({})", partition,
+                    Chains.unwrap(err).getMessage());
         }
         for (Waiting w : queue) {
             if (err != null) {
