@@ -5,10 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Chunks that no file references any more are deleted, and only those: after overwrites and
@@ -16,20 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
  * than the grace keeps every chunk it uploaded.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
-class GarbageCollectionTest {
+class GarbageCollectionTest extends ClusterTest {
     private static final long MIB = 1L << 20;
-
-    @TempDir
-    Path tmp;
-
-    private TestCluster cluster;
-
-    @AfterEach
-    void stop() throws Exception {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
 
     @Test
     void overwrittenAndDeletedFilesGiveTheirSpaceBackAndNothingElse() throws Exception {

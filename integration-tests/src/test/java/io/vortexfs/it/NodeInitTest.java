@@ -9,29 +9,15 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * `vortex node --init` gives data directories their cluster key; nodes started on them later find
  * it there, without --key-file, and talk only to holders of it.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
-class NodeInitTest {
-    @TempDir
-    Path tmp;
-
-    private TestCluster cluster;
-
-    @AfterEach
-    void stop() throws Exception {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
-
+class NodeInitTest extends ClusterTest {
     private Shell.Result vortex(String... args) {
         return Shell.exec(Vortex.java("128m", args), tmp, Map.of(), 60);
     }

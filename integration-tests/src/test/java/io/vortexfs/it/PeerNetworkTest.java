@@ -12,10 +12,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -24,19 +22,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * `vortex status` says, and that the cluster keeps serving when a node is killed.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
-class PeerNetworkTest {
-    @TempDir
-    Path tmp;
-
-    private TestCluster cluster;
-
-    @AfterEach
-    void stop() throws Exception {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
-
+class PeerNetworkTest extends ClusterTest {
     private Path startMounted(String topology, int replicas, int nodes, String test) throws Exception {
         cluster = new TestCluster(tmp, topology, replicas);
         for (int i = 0; i < nodes; i++) {

@@ -14,10 +14,8 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A cluster that loses nodes heals back to R copies by itself: a member dead for longer than
@@ -25,19 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * when it returns the copies move back and the surplus ones are dropped.
  */
 @Timeout(value = 8, unit = TimeUnit.MINUTES)
-class SelfHealingTest {
-    @TempDir
-    Path tmp;
-
-    private TestCluster cluster;
-
-    @AfterEach
-    void stop() throws Exception {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
-
+class SelfHealingTest extends ClusterTest {
     /** One member as `vortex status --json` shows it. */
     private record Member(String state, long metadataKeys, long copied, long dropped) {
     }

@@ -11,35 +11,21 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Each node's HTTP port, against a real three-node cluster: the status page, the cluster's state as
  * JSON, and the metrics a Prometheus server would scrape, before and after a node is killed.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
-class WebStatusTest {
-    @TempDir
-    Path tmp;
-
-    private TestCluster cluster;
+class WebStatusTest extends ClusterTest {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-
-    @AfterEach
-    void stop() throws Exception {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
 
     private HttpResponse<String> get(String address, String path) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create("http://" + address + path)).timeout(Duration.ofSeconds(10))

@@ -8,34 +8,36 @@ final class Json {
 
     Json begin() {
         separate();
-        out.append('{');
-        comma = false;
-        return this;
+        return open('{');
     }
 
     Json end() {
-        out.append('}');
-        comma = true;
-        return this;
+        return close('}');
     }
 
     Json beginArray(String name) {
         key(name);
-        out.append('[');
-        comma = false;
-        return this;
+        return open('[');
     }
 
     Json endArray() {
-        out.append(']');
-        comma = true;
-        return this;
+        return close(']');
     }
 
     Json beginObject(String name) {
         key(name);
-        out.append('{');
+        return open('{');
+    }
+
+    private Json open(char bracket) {
+        out.append(bracket);
         comma = false;
+        return this;
+    }
+
+    private Json close(char bracket) {
+        out.append(bracket);
+        comma = true;
         return this;
     }
 
@@ -51,22 +53,20 @@ final class Json {
     }
 
     Json field(String name, long value) {
-        key(name);
-        out.append(value);
-        comma = true;
-        return this;
+        return literal(name, Long.toString(value));
     }
 
     Json field(String name, double value) {
-        key(name);
-        out.append(Double.isFinite(value) ? Double.toString(value) : "null");
-        comma = true;
-        return this;
+        return literal(name, Double.isFinite(value) ? Double.toString(value) : "null");
     }
 
     Json field(String name, boolean value) {
+        return literal(name, Boolean.toString(value));
+    }
+
+    private Json literal(String name, String text) {
         key(name);
-        out.append(value);
+        out.append(text);
         comma = true;
         return this;
     }
