@@ -119,29 +119,28 @@ public final class NodeMetrics {
                 .labelNames("state").callback(cb -> {
                     List<MemberInfo> members = source.members();
                     for (MemberState state : MemberState.values()) {
-                        cb.call(members.stream().filter(m -> m.state() == state).count(), state.name().toLowerCase());
+                        cb.call(members.stream().filter(m -> m.state() == state).count(), state.name().toLowerCase(java.util.Locale.ROOT));
                     }
                 }).register(registry);
     }
 
     private void gauge(String name, String help, Supplier<Response.NodeStats> stats,
             java.util.function.ToLongFunction<Response.NodeStats> value) {
-        GaugeWithCallback.builder().name(name).help(help).callback(cb -> {
-            Response.NodeStats s = stats.get();
-            if (s != null) {
-                cb.call(value.applyAsLong(s));
-            }
-        }).register(registry);
+        GaugeWithCallback.builder().name(name).help(help).callback(cb -> read(stats, value).ifPresent(cb::call))
+                .register(registry);
     }
 
     private void counter(String name, String help, Supplier<Response.NodeStats> stats,
             java.util.function.ToLongFunction<Response.NodeStats> value) {
-        CounterWithCallback.builder().name(name).help(help).callback(cb -> {
-            Response.NodeStats s = stats.get();
-            if (s != null) {
-                cb.call(value.applyAsLong(s));
-            }
-        }).register(registry);
+        CounterWithCallback.builder().name(name).help(help).callback(cb -> read(stats, value).ifPresent(cb::call))
+                .register(registry);
+    }
+
+    /** One value of the latest reading; none when the node could not be read yet. */
+    private static java.util.OptionalLong read(Supplier<Response.NodeStats> stats,
+            java.util.function.ToLongFunction<Response.NodeStats> value) {
+        Response.NodeStats s = stats.get();
+        return s == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(value.applyAsLong(s));
     }
 
     public static String contentType() {
