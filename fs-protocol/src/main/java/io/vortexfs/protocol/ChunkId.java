@@ -5,8 +5,8 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * The content address of a chunk: the SHA-256 of its bytes, held as four longs so that the record
- * has value semantics (equals, hashCode) and a compact encoding.
+ * The content address of a chunk: a 256-bit hash of its bytes (see {@link ContentHash}), held as four
+ * longs so that the record has value semantics (equals, hashCode) and a compact encoding.
  */
 public record ChunkId(long w0, long w1, long w2, long w3) implements Comparable<ChunkId> {
     public static final int BYTES = 32;
@@ -18,11 +18,9 @@ public record ChunkId(long w0, long w1, long w2, long w3) implements Comparable<
         return new ChunkId(getLong(digest, 0), getLong(digest, 8), getLong(digest, 16), getLong(digest, 24));
     }
 
-    /** Hashes {@code length} bytes of {@code data} from {@code offset}. */
+    /** The SHA-256 id of {@code length} bytes of {@code data} from {@code offset}: a cluster without encryption at rest. */
     public static ChunkId of(byte[] data, int offset, int length) {
-        MessageDigest sha = sha256();
-        sha.update(data, offset, length);
-        return ofDigest(sha.digest());
+        return ContentHash.SHA256.of(data, offset, length);
     }
 
     public static ChunkId of(byte[] data) {

@@ -133,6 +133,26 @@ public final class ClusterKey {
         }
     }
 
+    /**
+     * A key of its own for {@code purpose}: HMAC-SHA256 of the purpose's name under the cluster key.
+     * Keys for different purposes (content ids, encryption at rest) are unrelated to each other and
+     * to the handshake's proofs, so one use cannot be turned against another.
+     */
+    public byte[] derive(String purpose) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(key, "HmacSHA256"));
+            return mac.doFinal(("vortexfs derived key\n" + purpose).getBytes(StandardCharsets.UTF_8));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is missing from this JVM", e);
+        }
+    }
+
+    /** How a cluster that encrypts at rest names chunks: by an HMAC under a key derived from this one. */
+    public io.vortexfs.protocol.ContentHash contentIds() {
+        return io.vortexfs.protocol.ContentHash.keyed(derive("content ids"));
+    }
+
     /** Whether {@code other} is the same key. */
     public boolean sameAs(ClusterKey other) {
         return MessageDigest.isEqual(key, other.key);
