@@ -126,7 +126,7 @@ final class BenchTopologyCommand implements Runnable {
         double[] ms = new double[writes];
         for (int i = 0; i < writes; i++) {
             random.nextBytes(chunk);
-            ChunkId id = ChunkId.of(chunk);
+            ChunkId id = client.contentIds().of(chunk, 0, chunk.length);
             long t0 = System.nanoTime();
             client.putChunk(id, chunk, chunk.length);
             ms[i] = (System.nanoTime() - t0) / 1e6;

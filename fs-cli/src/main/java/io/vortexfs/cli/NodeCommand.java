@@ -104,6 +104,11 @@ final class NodeCommand implements Runnable {
             + "every node and client of the cluster must use it).")
     boolean tls;
 
+    @Option(names = "--encrypt", description = {"Found a cluster that encrypts chunks and metadata on disk (AES-256-GCM, "
+            + "keys derived from the cluster key, so it needs one). Fixed when the cluster is founded: nodes that join "
+            + "it encrypt too, without the option."})
+    boolean encrypt;
+
     @Option(names = "--http-port", paramLabel = "PORT",
             description = "Serve a status page (/), the cluster's state as JSON (/api/status) and metrics for "
                     + "Prometheus (/metrics) on this port (0 picks a free one). Off unless given.")
@@ -192,7 +197,7 @@ final class NodeCommand implements Runnable {
         NodeConfig config = new NodeConfig(base.dataDir(), host, port, workers, base.queueDepth(),
                 base.maxInFlightPerConnection(), base.stalledFrameTimeout(), salvageWal,
                 new NodeConfig.Cluster(join, t, replicas, vnodes, writeQuorum, partitions,
-                        d.timing().withRepairAfter(repairAfter), d.peerTimeout(), keyFile, tls),
+                        d.timing().withRepairAfter(repairAfter), d.peerTimeout(), keyFile, tls, encrypt),
                 new NodeConfig.Upkeep(repairRate, scrubEvery, scrubRate, gcEvery, gcGrace),
                 httpPort == null ? -1 : httpPort);
         Node node;

@@ -53,13 +53,14 @@ final class StatusCommand implements Runnable {
                 out.append("{\"clusterId\":\"").append(view.clusterId()).append("\",\"topology\":\"")
                         .append(view.topology()).append("\",\"replicas\":").append(view.replicas())
                         .append(",\"vnodes\":").append(view.vnodes()).append(",\"writeQuorum\":").append(view.writeQuorum())
-                        .append(",\"partitions\":").append(view.partitions()).append(",\"members\":[");
+                        .append(",\"partitions\":").append(view.partitions()).append(",\"encrypted\":")
+                        .append(view.encrypted()).append(",\"members\":[");
             } else {
                 long alive = view.members().stream().filter(m -> m.state() == MemberState.ALIVE).count();
                 out.append(String.format(Locale.ROOT,
-                        "cluster %s  topology %s  replicas %d  vnodes %d  partitions %d  members %d (%d alive)%n",
+                        "cluster %s  topology %s  replicas %d  vnodes %d  partitions %d  %s  members %d (%d alive)%n",
                         view.clusterId(), view.topology(), view.replicas(), view.vnodes(), view.partitions(),
-                        view.members().size(), alive));
+                        view.encrypted() ? "encrypted at rest" : "not encrypted at rest", view.members().size(), alive));
                 out.append(String.format(Locale.ROOT, "%-38s %-22s %-8s %10s %12s %10s  %s%n", "NODE", "ADDRESS", "STATE",
                         "CHUNKS", "BYTES", "META KEYS", "REPAIR"));
             }

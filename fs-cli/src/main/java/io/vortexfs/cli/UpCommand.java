@@ -51,6 +51,10 @@ final class UpCommand implements Runnable {
     @Option(names = "--topology", paramLabel = "ring|all-to-all", description = "How the nodes talk (default ${DEFAULT-VALUE}).")
     String topology = "all-to-all";
 
+    @Option(names = "--encrypt", description = "Encrypt chunks and metadata on the nodes' disks (AES-256-GCM under the "
+            + "cluster key); fixed when the cluster is first started.")
+    boolean encrypt;
+
     @Option(names = "--node-heap", paramLabel = "SIZE", description = "Java heap of each node (default ${DEFAULT-VALUE}).")
     String nodeHeap = "512m";
 
@@ -109,7 +113,8 @@ final class UpCommand implements Runnable {
             System.out.println("VortexFS is up.");
             System.out.println("  cluster  " + address + "  (" + nodeCount + (nodeCount == 1 ? " node" : " nodes")
                     + ", " + Math.min(replicas, nodeCount) + (Math.min(replicas, nodeCount) == 1 ? " copy" : " copies")
-                    + " of everything, topology " + topology + ", data in " + data + ")");
+                    + " of everything, topology " + topology + (encrypt ? ", encrypted at rest" : "") + ", data in "
+                    + data + ")");
             System.out.println("  key      " + keyFile + "  (every connection proves it; give it to other commands)");
             System.out.println("  status   vortex status --cluster " + address + " --key-file " + keyFile
                     + (options.key.tls ? " --tls" : ""));
@@ -153,6 +158,9 @@ final class UpCommand implements Runnable {
             args.add("--key-file=" + keyFile);
             if (options.key.tls) {
                 args.add("--tls");
+            }
+            if (encrypt) {
+                args.add("--encrypt");
             }
             args.add("--topology=" + topology);
             if (web >= 0) {

@@ -9,6 +9,7 @@ import io.vortexfs.node.cluster.Departure;
 import io.vortexfs.node.cluster.ClusterSettings;
 import io.vortexfs.node.cluster.Membership;
 import io.vortexfs.node.cluster.Peers;
+import io.vortexfs.node.crypto.Sealer;
 import io.vortexfs.node.metadata.MetadataStore;
 import io.vortexfs.node.server.NodeServer;
 import io.vortexfs.node.server.NodeService;
@@ -53,6 +54,7 @@ public final class Node implements AutoCloseable {
     /** What the node builds once it knows its port; closed in reverse order. */
     private static final class Parts {
         Peers peers;
+        ChunkStore chunks;
         MetadataStore metadata;
         Membership membership;
         ChunkRepair repair;
@@ -145,13 +147,15 @@ public final class Node implements AutoCloseable {
                 // TLS alone would encrypt, but to anyone: trust comes from the key's handshake.
                 throw new IOException("TLS needs a cluster key (--key-file)");
             }
-            ChunkStore chunks = new ChunkStore(config.dataDir());
+            if (config.cluster().encrypt() && key == null) {
+                throw new IOException("encryption at rest needs a cluster key (--key-file): its keys are derived from it");
+            }
             parts.peers = new Peers(Duration.ofSeconds(3), 1024, key, tls);
             server = new NodeServer(config.workers(), config.queueDepth(), config.stalledFrameTimeout(), key,
                     tls ? io.vortexfs.protocol.rpc.Tls.server() : null, parts.metrics);
             int port;
             try {
-                port = server.start(config.host(), config.port(), bound -> build(config, identity, chunks, parts, bound),
+                port = server.start(config.host(), config.port(), bound -> build(config, identity, key, parts, bound),
                         config.maxInFlightPerConnection());
             } catch (io.netty.channel.ChannelException | java.net.BindException e) {
                 throw new IOException("cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), e);
@@ -163,7 +167,7 @@ public final class Node implements AutoCloseable {
                         parts.membership, parts.peers, parts.service);
             }
             LOG.info("node {} (generation {}) serving {} chunks and {} inodes from {}; cluster {} ({}, {} replicas)",
-                    identity.nodeId(), identity.generation(), chunks.count(), parts.metadata.inodeCount(), config.dataDir(),
+                    identity.nodeId(), identity.generation(), parts.chunks.count(), parts.metadata.inodeCount(), config.dataDir(),
                     parts.membership.settings().clusterId(), parts.membership.settings().topology(),
                     parts.membership.settings().replicas());
             return new Node(lockChannel, lock, identity, parts, server, port);
@@ -200,7 +204,7 @@ public final class Node implements AutoCloseable {
     }
 
     /** Settles which cluster this node is in and opens its metadata; {@link Parts#startUpkeep} sets it going. */
-    private static NodeService build(NodeConfig config, NodeIdentity identity, ChunkStore chunks, Parts parts, int port)
+    private static NodeService build(NodeConfig config, NodeIdentity identity, ClusterKey key, Parts parts, int port)
             throws IOException {
         NodeConfig.Cluster want = config.cluster();
         MemberInfo self = new MemberInfo(identity.nodeId(), config.host(), port, MemberState.ALIVE, identity.generation());
@@ -213,7 +217,7 @@ public final class Node implements AutoCloseable {
                     want.topology() == null ? "" : want.topology().label(), want.replicas(), want.vnodes(), self);
             Response.ClusterView v = Membership.join(want.join(), join, parts.peers, want.peerTimeout());
             settings = new ClusterSettings(v.clusterId(), Topology.parse(v.topology()), v.replicas(), v.vnodes(),
-                    v.writeQuorum(), v.partitions());
+                    v.writeQuorum(), v.partitions(), v.encrypted());
             check(want, settings);
             known = v.members();
         } else if (stored != null) {
@@ -227,13 +231,22 @@ public final class Node implements AutoCloseable {
                     want.replicas() == 0 ? ClusterSettings.DEFAULT_REPLICAS : want.replicas(),
                     want.vnodes() == 0 ? HashRing.DEFAULT_VNODES : want.vnodes(), want.writeQuorum(),
                     // A data directory from before clusters numbered its inodes for one partition.
-                    legacy != null ? 1 : want.partitions() == 0 ? ClusterSettings.DEFAULT_PARTITIONS : want.partitions());
+                    legacy != null ? 1 : want.partitions() == 0 ? ClusterSettings.DEFAULT_PARTITIONS : want.partitions(),
+                    want.encrypt());
             known = List.of();
             founding = true;
         }
+        if (settings.encrypted() && key == null) {
+            throw new IOException("this node's cluster encrypts at rest; it needs the cluster key (--key-file)");
+        }
         settings.save(config.dataDir());
+        parts.chunks = settings.encrypted()
+                ? new ChunkStore(config.dataDir(), key.contentIds(), Sealer.of(key, "chunks"))
+                : new ChunkStore(config.dataDir());
+        ChunkStore chunks = parts.chunks;
         parts.metadata = MetadataStore.open(config.dataDir(), Clock.systemUTC(),
-                WriteAheadLog.Options.DEFAULT.withSalvage(config.salvageWal()), settings.partitions());
+                WriteAheadLog.Options.DEFAULT.withSalvage(config.salvageWal()), settings.partitions(),
+                settings.encrypted() ? key : null);
         if (founding) {
             try {
                 parts.metadata.createRootIfMissing();
@@ -270,6 +283,10 @@ public final class Node implements AutoCloseable {
         }
         if (want.vnodes() != 0 && want.vnodes() != stored.vnodes()) {
             throw new IOException("this node belongs to a cluster with --vnodes " + stored.vnodes() + ", not " + want.vnodes());
+        }
+        if (want.encrypt() && !stored.encrypted()) {
+            throw new IOException("this node belongs to a cluster that does not encrypt at rest; --encrypt is fixed "
+                    + "when a cluster is founded");
         }
         if (want.partitions() != 0 && want.partitions() != stored.partitions()) {
             throw new IOException("this node belongs to a cluster with --partitions " + stored.partitions() + ", not "

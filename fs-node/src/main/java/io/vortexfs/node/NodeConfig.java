@@ -42,20 +42,23 @@ public record NodeConfig(Path dataDir, String host, int port, int workers, int q
      * @param keyFile     the cluster's key, copied into the data directory; null to use the copy there,
      *                    if any (without a key the node talks to anyone, and only to nodes without one)
      * @param tls         whether every connection, to the node and from it, is under TLS
+     * @param encrypt     found a cluster that encrypts chunks and metadata at rest (needs a key); a
+     *                    node joining or restarted with it is refused by a cluster that does not.
+     *                    Without it a node takes the cluster's setting.
      */
     public record Cluster(List<HostPort> join, Topology topology, int replicas, int vnodes, int writeQuorum,
-            int partitions, Membership.Timing timing, Duration peerTimeout, Path keyFile, boolean tls) {
+            int partitions, Membership.Timing timing, Duration peerTimeout, Path keyFile, boolean tls, boolean encrypt) {
         public static final Cluster DEFAULT = new Cluster(List.of(), null, 0, 0, 0, 0, Membership.Timing.DEFAULT,
                 Duration.ofSeconds(10));
 
         public Cluster(List<HostPort> join, Topology topology, int replicas, int vnodes, int writeQuorum,
                 int partitions, Membership.Timing timing, Duration peerTimeout) {
-            this(join, topology, replicas, vnodes, writeQuorum, partitions, timing, peerTimeout, null, false);
+            this(join, topology, replicas, vnodes, writeQuorum, partitions, timing, peerTimeout, null, false, false);
         }
 
         public Cluster(List<HostPort> join, Topology topology, int replicas, int vnodes, int writeQuorum,
                 int partitions, Membership.Timing timing, Duration peerTimeout, Path keyFile) {
-            this(join, topology, replicas, vnodes, writeQuorum, partitions, timing, peerTimeout, keyFile, false);
+            this(join, topology, replicas, vnodes, writeQuorum, partitions, timing, peerTimeout, keyFile, false, false);
         }
 
         public Cluster {

@@ -68,7 +68,7 @@ class TlsTest {
         Path keyFile = dir.resolve("cluster.key");
         key = ClusterKey.loadOrCreate(keyFile);
         node = Node.start(NodeConfig.defaults(dir.resolve("node"), "127.0.0.1", 0).withCluster(new NodeConfig.Cluster(
-                List.of(), null, 0, 0, 0, 0, Membership.Timing.DEFAULT, Duration.ofSeconds(10), keyFile, tls)));
+                List.of(), null, 0, 0, 0, 0, Membership.Timing.DEFAULT, Duration.ofSeconds(10), keyFile, tls, false)));
     }
 
     /** Asks about the secret name through a relay that keeps a copy of every byte; returns the copy. */

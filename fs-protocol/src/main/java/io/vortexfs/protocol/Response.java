@@ -8,9 +8,11 @@ public sealed interface Response extends Message {
     /**
      * The cluster as the answering node sees it: its fixed settings (topology, replicas per key,
      * virtual nodes per member, write quorum where 0 means the default rule, and the number of
-     * metadata partitions) and every member with its state as this node's failure detector judges it.
+     * metadata partitions, whether chunks and metadata are encrypted at rest, which also means that
+     * chunk ids are keyed) and every member with its state as this node's failure detector judges it.
      */
     record ClusterView(String clusterId, String topology, int replicas, int vnodes, int writeQuorum, int partitions,
+            boolean encrypted,
             List<MemberInfo> members) implements Response {
         public ClusterView {
             members = Lists.checked(members, MemberInfo.class);

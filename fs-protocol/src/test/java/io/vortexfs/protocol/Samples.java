@@ -95,8 +95,8 @@ public final class Samples {
         MemberInfo d = new MemberInfo("node-d", "10.0.0.4", 7401, MemberState.OUT, 3);
         MemberInfo e = new MemberInfo("node-e", "10.0.0.5", 7402, MemberState.DRAINING, 2);
         return List.of(
-                new Response.ClusterView("cluster-1", "all-to-all", 1, 1024, 0, 1, List.of(a)),
-                new Response.ClusterView(null, null, 3, 1, 2, 4096, List.of(a, b, c, d, e)),
+                new Response.ClusterView("cluster-1", "all-to-all", 1, 1024, 0, 1, false, List.of(a)),
+                new Response.ClusterView(null, null, 3, 1, 2, 4096, true, List.of(a, b, c, d, e)),
                 new Response.Stored(3),
                 new Response.PartitionVersion(5, 2, Long.MAX_VALUE, 0),
                 new Response.PartitionVersion(5, 2, 3, 1025),

@@ -6,6 +6,7 @@ import io.netty.channel.EventLoopGroup;
 import io.vortexfs.protocol.Attr;
 import io.vortexfs.protocol.ChunkId;
 import io.vortexfs.protocol.ChunkSlot;
+import io.vortexfs.protocol.ContentHash;
 import io.vortexfs.protocol.DirEntry;
 import io.vortexfs.protocol.ErrorCode;
 import io.vortexfs.protocol.FsException;
@@ -53,6 +54,7 @@ public final class ClusterClient implements AutoCloseable {
     private final List<HostPort> seeds;
     private final String clientName;
     private volatile Response.ClusterView view;
+    private volatile ContentHash contentIds;
     /** Placement only: the ring's member records keep the states of when it was built. */
     private volatile HashRing ring;
     /** The current record, state included, of every member by id. */
@@ -182,6 +184,25 @@ public final class ClusterClient implements AutoCloseable {
 
     public Response.ClusterView view() {
         return view;
+    }
+
+    /**
+     * How this cluster names chunks: by SHA-256, or by an HMAC under the cluster key when it encrypts
+     * at rest (a client of such a cluster holds the key, or it could not have connected).
+     */
+    public ContentHash contentIds() {
+        if (!view.encrypted()) {
+            return ContentHash.SHA256;
+        }
+        ContentHash keyed = contentIds;
+        if (keyed == null) {
+            if (config.key() == null) {
+                throw new IllegalStateException("the cluster encrypts at rest, but this client holds no key");
+            }
+            keyed = config.key().contentIds();
+            contentIds = keyed;
+        }
+        return keyed;
     }
 
     /** Asks the members for their view now and returns it (the one held, if none answers). */
@@ -427,7 +448,7 @@ public final class ClusterClient implements AutoCloseable {
         try (Reply r = call(member, new Request.GetChunk(id), null)) {
             byte[] bytes = new byte[r.payload().readableBytes()];
             r.payload().getBytes(r.payload().readerIndex(), bytes);
-            ChunkId actual = ChunkId.of(bytes);
+            ChunkId actual = contentIds().of(bytes, 0, bytes.length);
             if (!actual.equals(id)) {
                 FsException e = new FsException(ErrorCode.CORRUPT, member.address() + " sent bytes of " + actual + " for " + id);
                 LOG.warn(e.getMessage());

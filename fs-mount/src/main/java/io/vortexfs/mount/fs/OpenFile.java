@@ -345,7 +345,7 @@ final class OpenFile {
             if (isZero(b.data, b.length)) {
                 return null;
             }
-            ChunkId id = ChunkId.of(b.data, 0, b.length);
+            ChunkId id = client.contentIds().of(b.data, 0, b.length);
             try {
                 client.putChunk(id, b.data, b.length);
             } catch (FsException e) {

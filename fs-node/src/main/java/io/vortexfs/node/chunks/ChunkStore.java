@@ -2,7 +2,10 @@ package io.vortexfs.node.chunks;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.vortexfs.node.crypto.Sealer;
 import io.vortexfs.protocol.ChunkId;
+import io.vortexfs.protocol.ContentHash;
 import io.vortexfs.protocol.ErrorCode;
 import io.vortexfs.protocol.FsException;
 import java.io.IOException;
@@ -15,17 +18,19 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
+import javax.crypto.AEADBadTagException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Content-addressed chunk files under {@code DIR/chunks}. A chunk named by the SHA-256 of its bytes
- * lives at {@code chunks/<first two hex digits>/<64 hex digits>}; identical content is therefore
- * stored once.
+ * Content-addressed chunk files under {@code DIR/chunks}. A chunk named by the hash of its bytes
+ * (see {@link ContentHash}) lives at {@code chunks/<first two hex digits>/<64 hex digits>}; identical
+ * content is therefore stored once. In a cluster that encrypts at rest the file holds the chunk sealed
+ * by a {@link Sealer}, with its id as associated data, so a file changed on disk, or moved under
+ * another chunk's name, fails to open.
  *
  * <p>Invariants: a file under its final name always holds complete bytes that were fsynced before
  * the rename, and the rename itself is made durable by an fsync of the directory; readers never see
@@ -37,6 +42,9 @@ public final class ChunkStore {
 
     private final Path root;
     private final Path tmp;
+    private final ContentHash ids;
+    /** Seals chunk files; null when they hold the chunks as they are. */
+    private final Sealer sealer;
     private final AtomicLong count = new AtomicLong();
     private final AtomicLong bytes = new AtomicLong();
     private final AtomicLong fsyncs = new AtomicLong();
@@ -46,8 +54,16 @@ public final class ChunkStore {
      */
     private final Object[] stripes = new Object[64];
 
+    /** A store of plain chunks named by their SHA-256. */
     public ChunkStore(Path dataDir) throws IOException {
+        this(dataDir, ContentHash.SHA256, null);
+    }
+
+    /** A store whose chunks are named by {@code ids} and, unless {@code sealer} is null, sealed on disk. */
+    public ChunkStore(Path dataDir, ContentHash ids, Sealer sealer) throws IOException {
         this.root = dataDir.resolve("chunks");
+        this.ids = ids;
+        this.sealer = sealer;
         this.tmp = root.resolve("tmp");
         for (int i = 0; i < stripes.length; i++) {
             stripes[i] = new Object();
@@ -62,7 +78,7 @@ public final class ChunkStore {
         return count.get();
     }
 
-    /** Bytes of chunk content stored. */
+    /** Bytes of chunk files stored (a sealed chunk's file is {@link Sealer#OVERHEAD} bytes longer). */
     public long bytes() {
         return bytes.get();
     }
@@ -123,7 +139,7 @@ public final class ChunkStore {
      * it. Returns once the chunk is durable. Does not release {@code data}.
      */
     public void put(ChunkId id, ByteBuf data) throws FsException {
-        ChunkId actual = hash(data);
+        ChunkId actual = idOf(data);
         if (!actual.equals(id)) {
             throw new FsException(ErrorCode.CORRUPT, "chunk bytes hash to " + actual + ", not " + id);
         }
@@ -131,11 +147,23 @@ public final class ChunkStore {
         if (refreshIfPresent(id, target)) {
             return;
         }
+        ByteBuf sealed = sealer == null ? null : sealer.seal(data, id.toBytes(), PooledByteBufAllocator.DEFAULT);
+        try {
+            store(id, sealed == null ? data : sealed, target);
+        } finally {
+            if (sealed != null) {
+                sealed.release();
+            }
+        }
+    }
+
+    /** Writes {@code file}'s readable bytes durably as chunk {@code id}'s file, unless another writer did first. */
+    private void store(ChunkId id, ByteBuf file, Path target) throws FsException {
         Path temp = tmp.resolve(UUID.randomUUID() + ".part");
         try {
             try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                ByteBuffer[] parts = data.nioBuffers(data.readerIndex(), data.readableBytes());
-                long left = data.readableBytes();
+                ByteBuffer[] parts = file.nioBuffers(file.readerIndex(), file.readableBytes());
+                long left = file.readableBytes();
                 while (left > 0) {
                     left -= ch.write(parts);
                 }
@@ -164,7 +192,7 @@ public final class ChunkStore {
                 fsyncDirectory(dir);
                 fsyncs.incrementAndGet();
                 count.incrementAndGet();
-                bytes.addAndGet(data.readableBytes());
+                bytes.addAndGet(file.readableBytes());
             }
         } catch (IOException e) {
             deleteQuietly(temp);
@@ -257,7 +285,10 @@ public final class ChunkStore {
         bytes.addAndGet(-size);
     }
 
-    /** Reads chunk {@code id} into a new buffer (the caller releases it), verifying its hash. */
+    /**
+     * Reads chunk {@code id} into a new buffer (the caller releases it), verifying its hash, and first
+     * its tag when it is sealed.
+     */
     public ByteBuf get(ChunkId id, ByteBufAllocator alloc) throws FsException {
         Path path = pathOf(id);
         ByteBuf buf = null;
@@ -275,7 +306,19 @@ public final class ChunkStore {
                 }
                 pos += n;
             }
-            ChunkId actual = hash(buf);
+            if (sealer != null) {
+                ByteBuf sealed = buf;
+                buf = null;
+                try {
+                    buf = sealer.open(sealed, id.toBytes(), alloc);
+                } catch (AEADBadTagException e) {
+                    LOG.error("chunk {} is corrupt on disk (it fails its authentication: {})", id, e.getMessage());
+                    throw new FsException(ErrorCode.CORRUPT, "chunk " + id + " is corrupt on disk");
+                } finally {
+                    sealed.release();
+                }
+            }
+            ChunkId actual = idOf(buf);
             if (!actual.equals(id)) {
                 LOG.error("chunk {} is corrupt on disk (its bytes hash to {})", id, actual);
                 throw new FsException(ErrorCode.CORRUPT, "chunk " + id + " is corrupt on disk");
@@ -296,11 +339,12 @@ public final class ChunkStore {
 
     /** The SHA-256 of a buffer's readable bytes, without copying them. */
     public static ChunkId hash(ByteBuf data) {
-        MessageDigest sha = ChunkId.sha256();
-        for (ByteBuffer b : data.nioBuffers(data.readerIndex(), data.readableBytes())) {
-            sha.update(b);
-        }
-        return ChunkId.ofDigest(sha.digest());
+        return ContentHash.SHA256.of(data.nioBuffers(data.readerIndex(), data.readableBytes()));
+    }
+
+    /** The id this store gives a buffer's readable bytes, without copying them. */
+    public ChunkId idOf(ByteBuf data) {
+        return ids.of(data.nioBuffers(data.readerIndex(), data.readableBytes()));
     }
 
     static void fsyncDirectory(Path dir) throws IOException {

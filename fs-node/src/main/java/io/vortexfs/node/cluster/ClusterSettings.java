@@ -19,9 +19,13 @@ import java.util.Properties;
  * @param writeQuorum copies a write needs before it is acknowledged; 0 means every live owner and
  *                    never fewer than a majority of the owners
  * @param partitions  metadata partitions; fixed for the life of the cluster
+ * @param encrypted   whether chunks and metadata are encrypted at rest, under keys derived from the
+ *                    cluster key, and chunk ids keyed; fixed for the life of the cluster
  */
 public record ClusterSettings(String clusterId, Topology topology, int replicas, int vnodes, int writeQuorum,
-        int partitions) {
+        int partitions, boolean encrypted) {
+    /** The value of {@code encryption} in the settings file of a cluster that encrypts at rest. */
+    private static final String AES_GCM = "aes-256-gcm";
     public static final int DEFAULT_REPLICAS = 3;
     /**
      * Metadata partitions of a new cluster: enough that a cluster of a few dozen members has several
@@ -52,16 +56,26 @@ public record ClusterSettings(String clusterId, Topology topology, int replicas,
         try {
             return new ClusterSettings(p.getProperty("clusterId"), Topology.parse(p.getProperty("topology")),
                     Integer.parseInt(p.getProperty("replicas")), Integer.parseInt(p.getProperty("vnodes")),
-                    Integer.parseInt(p.getProperty("writeQuorum")), Integer.parseInt(p.getProperty("partitions")));
+                    Integer.parseInt(p.getProperty("writeQuorum")), Integer.parseInt(p.getProperty("partitions")),
+                    encryption(p.getProperty("encryption", "none")));
         } catch (RuntimeException e) {
             throw new IOException(file + " is damaged (" + e.getMessage() + "); restore it from another member's copy");
         }
     }
 
+    private static boolean encryption(String name) {
+        return switch (name) {
+            case "none" -> false;
+            case AES_GCM -> true;
+            default -> throw new IllegalArgumentException("unknown encryption " + name);
+        };
+    }
+
     public void save(Path dataDir) throws IOException {
         String text = "# Fixed when the cluster was founded; every member must agree.\n"
                 + "clusterId=" + clusterId + "\ntopology=" + topology.label() + "\nreplicas=" + replicas
-                + "\nvnodes=" + vnodes + "\nwriteQuorum=" + writeQuorum + "\npartitions=" + partitions + "\n";
+                + "\nvnodes=" + vnodes + "\nwriteQuorum=" + writeQuorum + "\npartitions=" + partitions
+                + "\nencryption=" + (encrypted ? AES_GCM : "none") + "\n";
         Path file = dataDir.resolve(FILE);
         Path tmp = dataDir.resolve(FILE + ".tmp");
         Files.writeString(tmp, text, StandardCharsets.UTF_8);

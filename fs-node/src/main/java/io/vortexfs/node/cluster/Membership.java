@@ -349,7 +349,7 @@ public final class Membership implements AutoCloseable {
     public Response.ClusterView view() {
         List<MemberInfo> members = members();
         return new Response.ClusterView(settings.clusterId(), settings.topology().label(), settings.replicas(),
-                settings.vnodes(), settings.writeQuorum(), settings.partitions(), members);
+                settings.vnodes(), settings.writeQuorum(), settings.partitions(), settings.encrypted(), members);
     }
 
     public synchronized List<MemberInfo> members() {

@@ -5,7 +5,7 @@ import io.vortexfs.protocol.FileType;
 import java.io.IOException;
 import org.mapdb.DataInput2;
 import org.mapdb.DataOutput2;
-import org.mapdb.Serializer;
+import org.mapdb.serializer.GroupSerializerObjectArray;
 
 /**
  * The on-disk form of an {@link Attr}: a format byte, then the fields in declaration order. A new
@@ -17,7 +17,7 @@ import org.mapdb.Serializer;
  *       them once from its attribute map when it opens).</li>
  * </ul>
  */
-final class AttrSerializer implements Serializer<Attr> {
+final class AttrSerializer extends GroupSerializerObjectArray<Attr> {
     private static final int FORMAT = 3;
 
     @Override

@@ -1,5 +1,7 @@
 package io.vortexfs.node.metadata;
 
+import io.vortexfs.node.crypto.NameCipher;
+import io.vortexfs.node.crypto.Sealer;
 import io.vortexfs.node.wal.WriteAheadLog;
 import io.vortexfs.protocol.Attr;
 import io.vortexfs.protocol.ChunkId;
@@ -13,6 +15,7 @@ import io.vortexfs.protocol.Names;
 import io.vortexfs.protocol.Request;
 import io.vortexfs.protocol.Response;
 import io.vortexfs.protocol.placement.Partitions;
+import io.vortexfs.protocol.rpc.ClusterKey;
 import io.vortexfs.protocol.wire.MessageCodec;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -33,6 +36,7 @@ import org.mapdb.DB;
 import org.mapdb.DBMaker;
 import org.mapdb.HTreeMap;
 import org.mapdb.Serializer;
+import org.mapdb.serializer.GroupSerializer;
 import org.mapdb.serializer.SerializerArrayTuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -93,45 +97,59 @@ public final class MetadataStore implements AutoCloseable {
     private final SecureRandom random = new SecureRandom();
     private final Duration walTimeout = Duration.ofSeconds(30);
     private WriteAheadLog wal;
+    /** Seals map values and log records on disk; null when the cluster does not encrypt at rest. */
+    private final Sealer sealer;
+    /** Seals the names in the keys of directory entries and extended attributes; null with {@link #sealer}. */
+    private final NameCipher nameCipher;
     private volatile Replication replication = Replication.LOCAL;
     private long sinceCheckpoint;
     private volatile boolean failed;
 
     /** Mutations between checkpoints; bounds replay time and MapDB's uncommitted memory. */
     private static final int CHECKPOINT_EVERY = 20_000;
+    /** The associated data of a sealed log record. */
+    private static final byte[] WAL_RECORD = "metadata write-ahead log record".getBytes(java.nio.charset.StandardCharsets.UTF_8);
 
-    private MetadataStore(DB db, Clock clock, int partitionCount) {
+    private MetadataStore(DB db, Clock clock, int partitionCount, ClusterKey encryptUnder) {
         this.db = db;
         this.clock = clock;
         this.partitionCount = partitionCount;
+        this.sealer = encryptUnder == null ? null : Sealer.of(encryptUnder, "metadata values");
+        this.nameCipher = encryptUnder == null ? null : NameCipher.of(encryptUnder, "metadata names");
         this.checkpointLsn = db.atomicLong("checkpointLsn").createOrOpen();
-        this.versions = db.hashMap("partitionVersions", Serializer.INTEGER, Serializer.LONG_ARRAY).createOrOpen();
-        this.inodes = db.hashMap("inodes", Serializer.LONG, new AttrSerializer()).createOrOpen();
+        this.versions = db.hashMap("partitionVersions", Serializer.INTEGER, values("partitionVersions", Serializer.LONG_ARRAY))
+                .createOrOpen();
+        this.inodes = db.hashMap("inodes", Serializer.LONG, values("inodes", new AttrSerializer())).createOrOpen();
         this.dirents = db.treeMap("dirents")
                 .keySerializer(new SerializerArrayTuple(Serializer.LONG, Serializer.STRING))
-                .valueSerializer(Serializer.LONG)
+                .valueSerializer(values("dirents", Serializer.LONG))
                 .createOrOpen();
         this.chunks = db.treeMap("chunks")
                 .keySerializer(new SerializerArrayTuple(Serializer.LONG, Serializer.LONG))
-                .valueSerializer(Serializer.BYTE_ARRAY)
+                .valueSerializer(values("chunks", Serializer.BYTE_ARRAY))
                 .createOrOpen();
         this.xattrs = db.treeMap("xattrs")
                 .keySerializer(new SerializerArrayTuple(Serializer.LONG, Serializer.STRING))
-                .valueSerializer(Serializer.BYTE_ARRAY)
+                .valueSerializer(values("xattrs", Serializer.BYTE_ARRAY))
                 .createOrOpen();
         this.intents = db.treeMap("intents")
                 .keySerializer(new SerializerArrayTuple(Serializer.INTEGER, Serializer.LONG))
-                .valueSerializer(Serializer.BYTE_ARRAY)
+                .valueSerializer(values("intents", Serializer.BYTE_ARRAY))
                 .createOrOpen();
         this.applied = db.treeMap("appliedSteps")
                 .keySerializer(new SerializerArrayTuple(Serializer.INTEGER, Serializer.LONG, Serializer.INTEGER))
-                .valueSerializer(Serializer.LONG)
+                .valueSerializer(values("appliedSteps", Serializer.LONG))
                 .createOrOpen();
+    }
+
+    /** How map {@code name} keeps its values: sealed when the store encrypts, else as {@code plain} writes them. */
+    private <T> GroupSerializer<T> values(String name, GroupSerializer<T> plain) {
+        return sealer == null ? plain : new SealedSerializer<>(name, plain, sealer);
     }
 
     /** Opens a store on its own, as the founder of a one-partition namespace: with a root directory. */
     public static MetadataStore open(Path dataDir, Clock clock) throws IOException {
-        MetadataStore store = open(dataDir, clock, WriteAheadLog.Options.DEFAULT, 1);
+        MetadataStore store = open(dataDir, clock, WriteAheadLog.Options.DEFAULT, 1, null);
         try {
             store.createRootIfMissing();
         } catch (FsException e) {
@@ -145,9 +163,12 @@ public final class MetadataStore implements AutoCloseable {
      * Opens the store at its last checkpoint and replays the write-ahead log on top of it. A new store
      * is empty, without even a root: the node that founds a cluster makes one, the others receive it
      * from the partition's coordinator.
+     *
+     * @param encryptUnder the cluster key under whose derived keys map values, names in map keys and log
+     *                     records are encrypted; null keeps them plain
      */
-    public static MetadataStore open(Path dataDir, Clock clock, WriteAheadLog.Options walOptions, int partitionCount)
-            throws IOException {
+    public static MetadataStore open(Path dataDir, Clock clock, WriteAheadLog.Options walOptions, int partitionCount,
+            ClusterKey encryptUnder) throws IOException {
         Path dir = dataDir.resolve("meta");
         Files.createDirectories(dir);
         DB db = DBMaker.fileDB(dir.resolve("metadata.db").toFile())
@@ -156,7 +177,13 @@ public final class MetadataStore implements AutoCloseable {
                 // The node's own lock file guards the directory; MapDB's lock would outlive a crash in tests.
                 .fileLockDisable()
                 .make();
-        MetadataStore store = new MetadataStore(db, clock, partitionCount);
+        MetadataStore store;
+        try {
+            store = new MetadataStore(db, clock, partitionCount, encryptUnder);
+        } catch (RuntimeException e) {
+            db.close();
+            throw new IOException("cannot open the metadata in " + dir + ": " + firstMessage(e), e);
+        }
         try {
             store.versionLegacyRoot();
             store.countXattrsOnce();
@@ -177,8 +204,26 @@ public final class MetadataStore implements AutoCloseable {
                 store.wal.close();
             }
             db.close();
+            if (e instanceof RuntimeException) {
+                throw new IOException("cannot open the metadata in " + dir + ": " + firstMessage(e), e);
+            }
             throw e;
         }
+    }
+
+    /**
+     * The first message of a cause of {@code e}, past MapDB's wrappers of what a value's serializer
+     * threw (which sometimes keep neither its message nor the exception).
+     */
+    private static String firstMessage(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t.getMessage() != null && !t.getClass().getName().startsWith("org.mapdb.")) {
+                return t.getMessage();
+            }
+        }
+        return e instanceof org.mapdb.DBException.SerializationError
+                ? "a stored value cannot be read: it is damaged, or it fails its authentication (encrypted under another key)"
+                : e.toString();
     }
 
     /**
@@ -485,7 +530,7 @@ public final class MetadataStore implements AutoCloseable {
     /** Queues an applied change for the log; a log that cannot take it fails the store. Under the monitor. */
     private CompletableFuture<Long> append(byte[] change) throws FsException {
         try {
-            CompletableFuture<Long> durable = wal.append(change);
+            CompletableFuture<Long> durable = wal.append(sealer == null ? change : sealer.seal(change, WAL_RECORD));
             sinceCheckpoint++;
             return durable;
         } catch (RuntimeException e) {
@@ -495,7 +540,17 @@ public final class MetadataStore implements AutoCloseable {
     }
 
     private void replay(WriteAheadLog.Record record) {
-        Change c = Change.decode(record.payload());
+        byte[] payload = record.payload();
+        if (sealer != null) {
+            try {
+                payload = sealer.open(payload, WAL_RECORD);
+            } catch (javax.crypto.AEADBadTagException e) {
+                // The record's CRC was good, so this is no torn write: a key change or tampering.
+                throw new IllegalStateException("write-ahead log record " + record.lsn() + " fails its authentication: "
+                        + "it was sealed under another key, or changed on purpose", e);
+            }
+        }
+        Change c = Change.decode(payload);
         try {
             apply(c);
         } catch (FsException e) {
@@ -601,10 +656,10 @@ public final class MetadataStore implements AutoCloseable {
         for (Map.Entry<Object[], Long> e : dirents.prefixSubMap(new Object[] {ino}).entrySet()) {
             Attr child = inodes.get(e.getValue());
             if (child == null) {
-                LOG.warn("directory {} names '{}' -> {}, which does not exist", ino, e.getKey()[1], e.getValue());
+                LOG.warn("directory {} names '{}' -> {}, which does not exist", ino, name(e.getKey()), e.getValue());
                 continue;
             }
-            out.add(new DirEntry((String) e.getKey()[1], child));
+            out.add(new DirEntry(name(e.getKey()), child));
         }
         return out;
     }
@@ -877,7 +932,7 @@ public final class MetadataStore implements AutoCloseable {
     private Attr doSetXattr(long ino, String name, byte[] value, int flags, long now) throws FsException {
         {
             Attr a = getAttr(ino);
-            Object[] key = new Object[] {ino, name};
+            Object[] key = key(ino, name);
             boolean exists = xattrs.containsKey(key);
             if ((flags & Request.SetXattr.XATTR_CREATE) != 0 && exists) {
                 throw new FsException(ErrorCode.EXISTS, "attribute " + name + " exists");
@@ -899,7 +954,7 @@ public final class MetadataStore implements AutoCloseable {
     public synchronized byte[] getXattr(long ino, String name) throws FsException {
         Xattrs.checkName(name);
         getAttr(ino);
-        byte[] v = xattrs.get(new Object[] {ino, name});
+        byte[] v = xattrs.get(key(ino, name));
         if (v == null) {
             throw new FsException(ErrorCode.NO_DATA, "no attribute " + name);
         }
@@ -910,7 +965,7 @@ public final class MetadataStore implements AutoCloseable {
         getAttr(ino);
         List<String> names = new ArrayList<>();
         for (Object[] k : xattrs.prefixSubMap(new Object[] {ino}).keySet()) {
-            names.add((String) k[1]);
+            names.add(name(k));
         }
         return names;
     }
@@ -922,7 +977,7 @@ public final class MetadataStore implements AutoCloseable {
 
     private Attr doRemoveXattr(long ino, String name, long now) throws FsException {
         Attr a = getAttr(ino);
-        if (xattrs.remove(new Object[] {ino, name}) == null) {
+        if (xattrs.remove(key(ino, name)) == null) {
             throw new FsException(ErrorCode.NO_DATA, "no attribute " + name);
         }
         Attr updated = changed(a, a.mode(), a.nlink(), a.uid(), a.gid(), a.size(), a.atimeNs(), a.mtimeNs(), now,
@@ -1122,7 +1177,7 @@ public final class MetadataStore implements AutoCloseable {
         directory(dir);
         List<Named> out = new ArrayList<>();
         for (Map.Entry<Object[], Long> e : dirents.prefixSubMap(new Object[] {dir}).entrySet()) {
-            out.add(new Named((String) e.getKey()[1], e.getValue()));
+            out.add(new Named(name(e.getKey()), e.getValue()));
         }
         return out;
     }
@@ -1190,7 +1245,7 @@ public final class MetadataStore implements AutoCloseable {
                 for (Map.Entry<Object[], byte[]> e : xattrs.prefixSubMap(new Object[] {a.ino()}).entrySet()) {
                     out.writeByte('X');
                     out.writeLong(a.ino());
-                    out.writeUTF((String) e.getKey()[1]);
+                    out.writeUTF(name(e.getKey()));
                     out.writeInt(e.getValue().length);
                     out.write(e.getValue());
                 }
@@ -1198,7 +1253,7 @@ public final class MetadataStore implements AutoCloseable {
                     for (Map.Entry<Object[], Long> e : dirents.prefixSubMap(new Object[] {a.ino()}).entrySet()) {
                         out.writeByte('D');
                         out.writeLong(a.ino());
-                        out.writeUTF((String) e.getKey()[1]);
+                        out.writeUTF(name(e.getKey()));
                         out.writeLong(e.getValue());
                     }
                 }
@@ -1289,10 +1344,10 @@ public final class MetadataStore implements AutoCloseable {
                 chunks.put(new Object[] {c[0], c[1]}, (byte[]) c[2]);
             }
             for (Object[] x : newXattrs) {
-                xattrs.put(new Object[] {x[0], x[1]}, (byte[]) x[2]);
+                xattrs.put(key((Long) x[0], (String) x[1]), (byte[]) x[2]);
             }
             for (Object[] d : newDirents) {
-                dirents.put(new Object[] {d[0], d[1]}, (Long) d[2]);
+                dirents.put(key((Long) d[0], (String) d[1]), (Long) d[2]);
             }
             versions.put(snap.partition(), new long[] {snap.epoch(), snap.seq()});
         }
@@ -1339,7 +1394,7 @@ public final class MetadataStore implements AutoCloseable {
         Map<Long, Integer> subdirs = new java.util.HashMap<>();
         for (Map.Entry<Object[], Long> e : dirents.entrySet()) {
             long parent = (Long) e.getKey()[0];
-            String name = (String) e.getKey()[1];
+            String name = name(e.getKey());
             long child = e.getValue();
             if (!held.test(partitionOf(parent)) || !held.test(partitionOf(child))) {
                 continue;
@@ -1566,8 +1621,21 @@ public final class MetadataStore implements AutoCloseable {
         return now.getEpochSecond() * 1_000_000_000L + now.getNano();
     }
 
-    private static Object[] key(long parent, String name) {
-        return new Object[] {parent, name};
+    /** The key of entry {@code name} of directory {@code parent}, or of attribute {@code name} of inode {@code parent}. */
+    private Object[] key(long parent, String name) {
+        return new Object[] {parent, nameCipher == null ? name : nameCipher.seal(name)};
+    }
+
+    /** The name in a key made by {@link #key}. */
+    private String name(Object[] key) {
+        if (nameCipher == null) {
+            return (String) key[1];
+        }
+        try {
+            return nameCipher.open((String) key[1]);
+        } catch (javax.crypto.AEADBadTagException e) {
+            throw new IllegalStateException("a name under inode " + key[0] + " fails its authentication: " + e.getMessage());
+        }
     }
 
     private static Object[] chunkKey(long ino, long index) {

@@ -52,6 +52,7 @@ final class StatusReport {
                 .field("replicas", view.replicas())
                 .field("writeQuorum", view.writeQuorum())
                 .field("partitions", view.partitions())
+                .field("encrypted", view.encrypted())
                 .beginArray("members");
         for (MemberInfo m : view.members()) {
             j.begin()

@@ -12,10 +12,13 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
+import io.vortexfs.node.crypto.Sealer;
+import io.vortexfs.protocol.rpc.ClusterKey;
 import io.vortexfs.protocol.testing.LeakCheck;
 import io.vortexfs.protocol.ChunkId;
 import io.vortexfs.protocol.ErrorCode;
 import io.vortexfs.protocol.FsException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -267,5 +270,77 @@ class ChunkStoreTest {
         assertEquals(bytes, reopened.bytes());
         byte[] seven = random(700, 7);
         assertArrayEquals(seven, get(reopened, ChunkId.of(seven)));
+    }
+
+    // ---- encrypted at rest ----
+
+    private static ChunkStore sealedStore(Path dataDir, ClusterKey key) throws Exception {
+        return new ChunkStore(dataDir, key.contentIds(), Sealer.of(key, "chunks"));
+    }
+
+    private static void putKeyed(ChunkStore store, ClusterKey key, byte[] data) throws FsException {
+        ByteBuf buf = Unpooled.wrappedBuffer(data);
+        try {
+            store.put(key.contentIds().of(data, 0, data.length), buf);
+        } finally {
+            buf.release();
+        }
+    }
+
+    @Test
+    void aSealedStoreKeepsNoPlainBytesAndStillDeduplicates() throws Exception {
+        ClusterKey key = ClusterKey.generate();
+        ChunkStore store = sealedStore(dir, key);
+        byte[] text = "nobody may read this sentence off the disk. ".repeat(500).getBytes(StandardCharsets.US_ASCII);
+        ChunkId id = key.contentIds().of(text, 0, text.length);
+        putKeyed(store, key, text);
+        putKeyed(store, key, text);
+        assertEquals(1, store.count(), "equal bytes are stored once");
+        assertEquals(text.length + Sealer.OVERHEAD, Files.size(store.pathOf(id)));
+        String onDisk = new String(Files.readAllBytes(store.pathOf(id)), StandardCharsets.ISO_8859_1);
+        assertFalse(onDisk.contains("nobody may read"), "the file holds no plain text");
+        assertFalse(Files.exists(store.pathOf(ChunkId.of(text))), "the name is not the plain SHA-256 of the bytes");
+        assertArrayEquals(text, get(store, id));
+        assertArrayEquals(text, get(sealedStore(dir, key), id), "a reopened store reads it");
+
+        ByteBuf buf = Unpooled.wrappedBuffer(text);
+        try {
+            assertEquals(ErrorCode.CORRUPT, assertThrows(FsException.class, () -> store.put(ChunkId.of(text), buf)).code(),
+                    "a plain SHA-256 id is not this cluster's id for the bytes");
+        } finally {
+            buf.release();
+        }
+    }
+
+    @Test
+    void aSealedChunkChangedOrMovedOnDiskOrReadUnderAnotherKeyFailsItsTag() throws Exception {
+        ClusterKey key = ClusterKey.generate();
+        ChunkStore store = sealedStore(dir, key);
+        byte[] a = random(50_000, 21);
+        byte[] b = random(50_000, 22);
+        putKeyed(store, key, a);
+        putKeyed(store, key, b);
+        ChunkId idA = key.contentIds().of(a, 0, a.length);
+        ChunkId idB = key.contentIds().of(b, 0, b.length);
+        byte[] sealedA = Files.readAllBytes(store.pathOf(idA));
+
+        byte[] flipped = sealedA.clone();
+        flipped[flipped.length / 2] ^= 0x04;
+        Files.write(store.pathOf(idA), flipped);
+        assertEquals(ErrorCode.CORRUPT, assertThrows(FsException.class, () -> get(store, idA)).code());
+
+        Files.write(store.pathOf(idA), Files.readAllBytes(store.pathOf(idB)));
+        assertEquals(ErrorCode.CORRUPT, assertThrows(FsException.class, () -> get(store, idA)).code(),
+                "another chunk's file under this name");
+
+        Files.write(store.pathOf(idA), a);
+        assertEquals(ErrorCode.CORRUPT, assertThrows(FsException.class, () -> get(store, idA)).code(),
+                "the plain bytes under this name");
+
+        Files.write(store.pathOf(idA), sealedA);
+        assertArrayEquals(a, get(store, idA), "the original file reads again");
+        ChunkStore foreign = new ChunkStore(dir, key.contentIds(), Sealer.of(ClusterKey.generate(), "chunks"));
+        assertEquals(ErrorCode.CORRUPT, assertThrows(FsException.class, () -> get(foreign, idA)).code(),
+                "a store with another key cannot read it");
     }
 }

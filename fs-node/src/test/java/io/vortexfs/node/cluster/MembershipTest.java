@@ -57,7 +57,7 @@ class MembershipTest {
     }
 
     private Membership newMembership() {
-        return new Membership(a, new ClusterSettings("cl", Topology.ALL_TO_ALL, 3, 64, 0, 8), TIMING, peers, dir, now::get);
+        return new Membership(a, new ClusterSettings("cl", Topology.ALL_TO_ALL, 3, 64, 0, 8, false), TIMING, peers, dir, now::get);
     }
 
     @AfterEach

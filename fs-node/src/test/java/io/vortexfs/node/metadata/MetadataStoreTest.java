@@ -2,6 +2,7 @@ package io.vortexfs.node.metadata;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,6 +15,7 @@ import io.vortexfs.protocol.ErrorCode;
 import io.vortexfs.protocol.FileType;
 import io.vortexfs.protocol.FsException;
 import io.vortexfs.protocol.Request;
+import io.vortexfs.protocol.rpc.ClusterKey;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -646,7 +648,7 @@ class MetadataStoreTest {
     void aStepAppliedTwiceChangesOnceAndSurvivesReopenAndSnapshots() throws Exception {
         store.close();
         Path parted = dir.resolve("parted");
-        store = MetadataStore.open(parted, clock, io.vortexfs.node.wal.WriteAheadLog.Options.DEFAULT, 4);
+        store = MetadataStore.open(parted, clock, io.vortexfs.node.wal.WriteAheadLog.Options.DEFAULT, 4, null);
         store.createRootIfMissing();
         for (int p = 0; p < 4; p++) {
             assertEquals(1, store.version(p)[1], "every partition is founded with one change");
@@ -677,11 +679,11 @@ class MetadataStoreTest {
         // Plans and remembered steps travel with the partition and survive a restart.
         MetadataStore.Snapshot snap = store.snapshot(there);
         store.close();
-        store = MetadataStore.open(parted, clock, io.vortexfs.node.wal.WriteAheadLog.Options.DEFAULT, 4);
+        store = MetadataStore.open(parted, clock, io.vortexfs.node.wal.WriteAheadLog.Options.DEFAULT, 4, null);
         assertEquals(Map.of(intent, List.of((byte) 1, (byte) 2, (byte) 3)), plans(home));
         assertEquals(2, store.step(link, null).nlink());
         try (MetadataStore other = MetadataStore.open(dir.resolve("other"), clock,
-                io.vortexfs.node.wal.WriteAheadLog.Options.DEFAULT, 4)) {
+                io.vortexfs.node.wal.WriteAheadLog.Options.DEFAULT, 4, null)) {
             other.installSnapshot(snap);
             assertEquals(2, other.step(link, null).nlink(), "the replica that takes over knows the step was applied");
         }
@@ -695,7 +697,7 @@ class MetadataStoreTest {
     @Test
     void theSinglePartitionPathRefusesInodesOfAnotherPartition() throws Exception {
         store.close();
-        store = MetadataStore.open(dir.resolve("parted"), clock, io.vortexfs.node.wal.WriteAheadLog.Options.DEFAULT, 4);
+        store = MetadataStore.open(dir.resolve("parted"), clock, io.vortexfs.node.wal.WriteAheadLog.Options.DEFAULT, 4, null);
         store.createRootIfMissing();
         int there = (store.partitionOf(ROOT) + 1) % 4;
         long ino = store.allocateIno(there);
@@ -731,5 +733,72 @@ class MetadataStoreTest {
         store.beginEpoch(p, 2048);
         mkdir(ROOT, "now");
         assertEquals(List.of("now"), store.entries(ROOT).stream().map(MetadataStore.Named::name).toList());
+    }
+
+    // ---- encrypted at rest ----
+
+    /** Whether any file under {@code root} holds {@code text}. */
+    private static boolean anyFileHolds(Path root, String text) throws Exception {
+        byte[] needle = text.getBytes(StandardCharsets.UTF_8);
+        try (var files = java.nio.file.Files.walk(root)) {
+            for (Path f : files.filter(java.nio.file.Files::isRegularFile).toList()) {
+                String hay = new String(java.nio.file.Files.readAllBytes(f), StandardCharsets.ISO_8859_1);
+                if (hay.contains(new String(needle, StandardCharsets.ISO_8859_1))) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    @Test
+    void anEncryptingStoreKeepsNamesValuesAndLogRecordsSealedAndReadsThemBack() throws Exception {
+        ClusterKey key = ClusterKey.generate();
+        Path sealed = dir.resolve("sealed");
+        Path crashed = dir.resolve("crashed");
+        try (MetadataStore s = MetadataStore.open(sealed, clock, io.vortexfs.node.wal.WriteAheadLog.Options.DEFAULT, 1, key)) {
+            s.createRootIfMissing();
+            s.checkpoint();
+            Attr d = s.makeNode(new Request.MakeNode(ROOT, "Secret-Directory", FileType.S_IFDIR | 0755, 1000, 1000, null, 0));
+            Attr f = s.makeNode(new Request.MakeNode(d.ino(), "salary-list.ods", FileType.S_IFREG | 0644, 1000, 1000, null, CS));
+            s.makeNode(new Request.MakeNode(d.ino(), "link", FileType.S_IFLNK | 0777, 1000, 1000, "/home/alice/diary", 0));
+            s.setXattr(f.ino(), "user.classification", "TOP-SECRET-LABEL".getBytes(StandardCharsets.UTF_8), 0);
+            // A crash now: the changes are only in the write-ahead log.
+            copyTree(sealed, crashed);
+        }
+        for (Path root : List.of(sealed, crashed)) {
+            for (String text : List.of("Secret-Directory", "salary-list", "/home/alice/diary", "TOP-SECRET-LABEL", "classification")) {
+                assertFalse(anyFileHolds(root, text), text + " is readable in " + root);
+            }
+        }
+        for (Path root : List.of(sealed, crashed)) {
+            try (MetadataStore s = MetadataStore.open(root, clock, io.vortexfs.node.wal.WriteAheadLog.Options.DEFAULT, 1, key)) {
+                Attr d = s.lookup(ROOT, "Secret-Directory");
+                assertEquals(List.of("link", "salary-list.ods"),
+                        s.readDir(d.ino()).stream().map(DirEntry::name).sorted().toList());
+                assertEquals("/home/alice/diary", s.lookup(d.ino(), "link").linkTarget());
+                Attr f = s.lookup(d.ino(), "salary-list.ods");
+                assertEquals(List.of("user.classification"), s.listXattrs(f.ino()));
+                assertArrayEquals("TOP-SECRET-LABEL".getBytes(StandardCharsets.UTF_8),
+                        s.getXattr(f.ino(), "user.classification"));
+                assertEquals(List.of(), s.check(p -> true, p -> true).problems(), "the check reads sealed names");
+            }
+        }
+        java.io.IOException wrongKey = assertThrows(java.io.IOException.class, () -> MetadataStore.open(crashed, clock,
+                io.vortexfs.node.wal.WriteAheadLog.Options.DEFAULT, 1, ClusterKey.generate()).close());
+        assertTrue(String.valueOf(wrongKey.getMessage()).contains("authentication"), wrongKey.toString());
+    }
+
+    private static void copyTree(Path from, Path to) throws Exception {
+        try (var files = java.nio.file.Files.walk(from)) {
+            for (Path f : files.toList()) {
+                Path target = to.resolve(from.relativize(f).toString());
+                if (java.nio.file.Files.isDirectory(f)) {
+                    java.nio.file.Files.createDirectories(target);
+                } else {
+                    java.nio.file.Files.copy(f, target);
+                }
+            }
+        }
     }
 }

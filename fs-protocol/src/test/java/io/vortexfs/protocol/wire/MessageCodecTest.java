@@ -311,8 +311,8 @@ class MessageCodecTest {
     void unknownMemberStateIsRefused() {
         MemberInfo alive = new MemberInfo("n", "h", 1, MemberState.ALIVE, 1);
         MemberInfo suspect = new MemberInfo("n", "h", 1, MemberState.SUSPECT, 1);
-        byte[] a = MessageCodec.encode(new Response.ClusterView("c", "t", 1, 1, 0, 1, List.of(alive)), 1024);
-        byte[] s = MessageCodec.encode(new Response.ClusterView("c", "t", 1, 1, 0, 1, List.of(suspect)), 1024);
+        byte[] a = MessageCodec.encode(new Response.ClusterView("c", "t", 1, 1, 0, 1, false, List.of(alive)), 1024);
+        byte[] s = MessageCodec.encode(new Response.ClusterView("c", "t", 1, 1, 0, 1, false, List.of(suspect)), 1024);
         assertEquals(a.length, s.length);
         int at = java.util.Arrays.mismatch(a, s);
         assertEquals(-1, java.util.Arrays.mismatch(a, at + 1, a.length, s, at + 1, s.length), "one byte holds the state");
