@@ -57,8 +57,17 @@ class ClusterFiles {
         return (int) new com.sun.security.auth.module.UnixSystem().getGid();
     }
 
-    /** A path in the cluster's namespace: always absolute, "docs/a" meaning "/docs/a". */
+    /**
+     * A path in the cluster's namespace: always from its root, "docs/a" meaning "/docs/a". "." and
+     * ".." are refused rather than resolved: a path names one file, and its last component is also
+     * the name {@code get} gives the local copy, which must never be a way out of the directory given.
+     */
     static String remote(String path) {
+        for (String component : path.split("/")) {
+            if (component.equals(".") || component.equals("..")) {
+                throw new UserError("paths in the cluster start at its root and may not contain . or ..: " + path);
+            }
+        }
         if (path.isEmpty()) {
             return "/";
         }

@@ -85,12 +85,12 @@ final class FileCommands {
 
         @Override
         public void run() {
+            String p = ClusterFiles.remote(remotePath);
             Path src = Path.of(local);
             boolean stdin = local.equals("-");
             if (!stdin && !Files.isRegularFile(src)) {
                 throw new UserError("cannot read " + local + ": not a regular file");
             }
-            String p = ClusterFiles.remote(remotePath);
             try (ClusterFiles.Session s = transfer.open("put");
                     InputStream in = stdin ? System.in : Files.newInputStream(src)) {
                 boolean intoDirectory = p.endsWith("/");
@@ -200,12 +200,16 @@ final class FileCommands {
 
         @Override
         public void run() {
+            List<String> remote = new java.util.ArrayList<>();
+            for (String raw : paths) {
+                String p = ClusterFiles.remote(raw);
+                if (p.equals("/")) {
+                    throw new UserError("refusing to remove the root");
+                }
+                remote.add(p);
+            }
             try (ClusterFiles.Session s = files.open("rm")) {
-                for (String raw : paths) {
-                    String p = ClusterFiles.remote(raw);
-                    if (p.equals("/")) {
-                        throw new UserError("refusing to remove the root");
-                    }
+                for (String p : remote) {
                     try {
                         remove(s, p);
                     } catch (FsException e) {

@@ -87,4 +87,19 @@ class CliErrorsTest {
             assertFalse(r.err().contains("\tat "), r.err());
         }
     }
+
+    @Test
+    void dotDotInAClusterPathIsRefusedBeforeAnythingIsTouched() throws Exception {
+        java.nio.file.Files.createDirectories(tmp.resolve("out"));
+        for (String[] args : List.of(new String[] {"get", "/docs/..", tmp.resolve("out").toString()},
+                new String[] {"put", "/etc/hostname", "../../escape"}, new String[] {"ls", "/a/./b"},
+                new String[] {"rm", "-r", "/.."})) {
+            List<String> all = new java.util.ArrayList<>(List.of(args));
+            all.addAll(List.of("--cluster", "127.0.0.1:1"));
+            Shell.Result r = vortex(all.toArray(String[]::new));
+            assertOneLineError(r, "may not contain . or ..");
+            assertEquals(1, r.exit());
+        }
+        assertEquals(List.of(), java.nio.file.Files.list(tmp.resolve("out")).toList(), "nothing was written");
+    }
 }
