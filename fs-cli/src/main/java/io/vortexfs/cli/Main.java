@@ -38,6 +38,13 @@ public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** Read by {@link #run(String...)} before the command line is parsed; here for the help only. */
+    @CommandLine.Option(names = "--config", paramLabel = "FILE", description = {
+        "Defaults for any command's options (key = value, e.g. cluster = node1:7400, key-file = /etc/vortexfs/cluster.key, "
+            + "mount.attr-timeout = 2s); flags win. Default: $VORTEX_CONFIG, else ~/.config/vortexfs/config.properties, "
+            + "else /etc/vortexfs/vortex.properties. Must come before the command."})
+    java.nio.file.Path config;
+
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing command (see 'vortex --help')");
@@ -50,6 +57,26 @@ public final class Main implements Runnable {
 
     static int run(String... args) {
         CommandLine cli = new CommandLine(new Main());
+        String named = null;
+        if (args.length > 0 && (args[0].equals("--config") || args[0].startsWith("--config="))) {
+            if (args[0].equals("--config") && args.length < 2) {
+                cli.getErr().println("vortex: --config needs a FILE (see 'vortex --help')");
+                return EXIT_USAGE;
+            }
+            int used = args[0].equals("--config") ? 2 : 1;
+            named = used == 2 ? args[1] : args[0].substring("--config=".length());
+            args = java.util.Arrays.copyOfRange(args, used, args.length);
+        }
+        try {
+            ConfigFile config = ConfigFile.find(named);
+            if (config != null) {
+                config.checkKeys(cli.getCommandSpec());
+                cli.setDefaultValueProvider(config);
+            }
+        } catch (UserError e) {
+            cli.getErr().println("vortex: " + firstLine(e.getMessage()));
+            return EXIT_FAILURE;
+        }
         cli.setParameterExceptionHandler((ex, a) -> {
             PrintWriter err = ex.getCommandLine().getErr();
             String cmd = ex.getCommandLine().getCommandSpec().qualifiedName();

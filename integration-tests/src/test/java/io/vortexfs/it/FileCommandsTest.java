@@ -47,4 +47,26 @@ class FileCommandsTest extends MountedNodeTest {
         assertEquals(1, missing.exit());
         assertEquals("vortex: cannot read /docs/r.bin: no such file or directory", missing.err().trim());
     }
+
+    @Test
+    void aConfigFileGivesDefaultsThatFlagsOverride() throws Exception {
+        Files.writeString(tmp.resolve("vortex.properties"), "# defaults for every command\ncluster = " + cluster.seeds()
+                + "\nput.progress = false\n");
+        Files.writeString(tmp.resolve("elsewhere.properties"), "cluster = 127.0.0.1:1\n");
+        Shell.run("echo from-the-config > c.txt", tmp).ok();
+        Shell.exec(Vortex.java("256m", "--config", "vortex.properties", "put", "c.txt", "/c.txt"), tmp, Map.of(), 120).ok();
+        assertEquals("from-the-config", Shell.run("cat '" + mp + "/c.txt'").ok().out().trim());
+        Map<String, String> env = Map.of("VORTEX_CONFIG", tmp.resolve("vortex.properties").toString());
+        assertTrue(Shell.exec(Vortex.java("256m", "ls", "/"), tmp, env, 120).ok().out().contains("c.txt"));
+
+        Map<String, String> wrong = Map.of("VORTEX_CONFIG", tmp.resolve("elsewhere.properties").toString());
+        assertEquals(1, Shell.exec(Vortex.java("256m", "ls", "/"), tmp, wrong, 120).exit(), "the file's cluster is used");
+        assertTrue(Shell.exec(Vortex.java("256m", "ls", "/", "--cluster", cluster.seeds()), tmp, wrong, 120).ok().out()
+                .contains("c.txt"), "a flag wins over the file");
+
+        Files.writeString(tmp.resolve("typo.properties"), "clustr = " + cluster.seeds() + "\n");
+        Shell.Result typo = Shell.exec(Vortex.java("256m", "--config", "typo.properties", "ls", "/"), tmp, Map.of(), 120);
+        assertEquals(1, typo.exit());
+        assertTrue(typo.err().contains("'clustr' is no option of any command"), typo.err());
+    }
 }
