@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
             FileCommands.Put.class,
             FileCommands.Get.class,
             FileCommands.Rm.class,
+            TokenCommand.class,
             CompletionCommand.class,
             VersionCommand.class,
             CommandLine.HelpCommand.class

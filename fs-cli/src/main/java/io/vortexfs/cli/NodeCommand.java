@@ -209,8 +209,12 @@ final class NodeCommand implements Runnable {
             Thread.currentThread().interrupt();
             throw new UserError("interrupted while starting");
         }
+        RestFiles files = node.httpPort() < 0 ? null : restFiles(node);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (files != null) {
+                files.close();
+            }
             node.close();
             stopped.countDown();
         }, "vortex-node-shutdown"));
@@ -230,6 +234,21 @@ final class NodeCommand implements Runnable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** The REST API's files: a client of the whole cluster through this node, with the node's key. */
+    private RestFiles restFiles(Node node) {
+        Path kept = data.toAbsolutePath().normalize().resolve(ClusterKey.FILE);
+        ClusterKey key;
+        try {
+            key = java.nio.file.Files.exists(kept) ? ClusterKey.load(kept) : null;
+        } catch (IOException e) {
+            throw new UserError(e.getMessage());
+        }
+        RestFiles files = new RestFiles(new io.vortexfs.protocol.rpc.HostPort(host, node.port()),
+                io.vortexfs.mount.client.ClientConfig.DEFAULT.withKey(key).withTls(tls));
+        node.serveFiles(files);
+        return files;
     }
 
     /** A node started by `vortex up` must not outlive it, even when `up` is killed with SIGKILL. */

@@ -122,6 +122,8 @@ final class UpCommand implements Runnable {
             if (page != null) {
                 System.out.println("  web      http://" + page + "/  (the cluster's page; /api/status as JSON, /metrics "
                         + "for Prometheus)");
+                System.out.println("  files    curl -H \"Authorization: Bearer $(vortex token --key-file " + keyFile
+                        + ")\" http://" + page + "/api/files/  (REST: GET, PUT, DELETE)");
             }
             System.out.println("  mounted  " + mp);
             System.out.println("Try:  cp -r /etc/ssh " + mp + "/ && ls -l " + mp + "/ssh");

@@ -164,7 +164,7 @@ public final class Node implements AutoCloseable {
             parts.metrics.watch(parts.service);
             if (config.httpPort() >= 0) {
                 parts.web = io.vortexfs.node.web.WebServer.start(config.host(), config.httpPort(), parts.metrics,
-                        parts.membership, parts.peers, parts.service);
+                        parts.membership, parts.peers, parts.service, key == null ? null : key.apiToken());
             }
             LOG.info("node {} (generation {}) serving {} chunks and {} inodes from {}; cluster {} ({}, {} replicas)",
                     identity.nodeId(), identity.generation(), parts.chunks.count(), parts.metadata.inodeCount(), config.dataDir(),
@@ -301,6 +301,16 @@ public final class Node implements AutoCloseable {
     /** What the node counts about itself (also on its HTTP port, when it has one). */
     public io.vortexfs.node.web.NodeMetrics metrics() {
         return parts.metrics;
+    }
+
+    /**
+     * Serves the REST file API from {@code files} on the HTTP port (a node holds only its share of
+     * the namespace, so whoever runs it gives it a client of the whole cluster); nothing without one.
+     */
+    public void serveFiles(io.vortexfs.node.web.FileService files) {
+        if (parts.web != null) {
+            parts.web.serveFiles(files);
+        }
     }
 
     /** The port of the status page and metrics; -1 when the node serves none. */

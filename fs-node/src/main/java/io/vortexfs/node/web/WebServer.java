@@ -14,16 +14,19 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -41,10 +44,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A node's HTTP port: its status page ({@code /}), the cluster's state as JSON ({@code /api/status})
- * and its metrics for Prometheus ({@code /metrics}). It shows state, never the contents of files,
- * and answers only GET and HEAD. Requests are small (headers only, at most 8 KiB); building an
- * answer may wait on other members, so it runs on two threads of its own, never on the event loop.
+ * A node's HTTP port: its status page ({@code /}), the cluster's state as JSON ({@code /api/status}),
+ * its metrics for Prometheus ({@code /metrics}), and the REST file API under {@code /api/files} and
+ * {@code /api/stat} ({@link FileRoutes}, which asks for the cluster's token). The state pages answer
+ * GET and HEAD, with headers of at most 8 KiB; building an answer may wait on other members, so it
+ * runs on two threads of its own, never on the event loop.
  */
 public final class WebServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WebServer.class);
@@ -59,11 +63,13 @@ public final class WebServer implements AutoCloseable {
     private final ThreadPoolExecutor answers = new ThreadPoolExecutor(2, 2, 30, TimeUnit.SECONDS,
             new ArrayBlockingQueue<>(64), new DefaultThreadFactory("vortex-http-answer", true));
     private final AtomicInteger connections = new AtomicInteger();
+    private final FileRoutes files;
     private Channel channel;
 
-    WebServer(NodeMetrics metrics, StatusReport status) {
+    WebServer(NodeMetrics metrics, StatusReport status, String apiToken) {
         this.metrics = metrics;
         this.status = status;
+        this.files = new FileRoutes(apiToken);
         try (InputStream in = WebServer.class.getResourceAsStream(PAGE)) {
             if (in == null) {
                 throw new IllegalStateException(PAGE + " is missing from the jar");
@@ -75,10 +81,14 @@ public final class WebServer implements AutoCloseable {
         answers.allowCoreThreadTimeOut(true);
     }
 
-    /** Serves on {@code host:port} (0 picks a free port) and returns the port. */
+    /**
+     * Serves on {@code host:port} (0 picks a free port). The file API answers 503 until {@link
+     * #serveFiles} gives it the files; {@code apiToken} is what its clients must present (null: the
+     * cluster has no key, and neither do they).
+     */
     public static WebServer start(String host, int port, NodeMetrics metrics, io.vortexfs.node.cluster.Membership membership,
-            io.vortexfs.node.cluster.Peers peers, NodeMetrics.Source self) throws IOException {
-        WebServer s = new WebServer(metrics, new StatusReport(membership, peers, self));
+            io.vortexfs.node.cluster.Peers peers, NodeMetrics.Source self, String apiToken) throws IOException {
+        WebServer s = new WebServer(metrics, new StatusReport(membership, peers, self), apiToken);
         try {
             s.bind(host, port);
         } catch (RuntimeException | InterruptedException e) {
@@ -107,8 +117,8 @@ public final class WebServer implements AutoCloseable {
                         ch.closeFuture().addListener(f -> connections.decrementAndGet());
                         ch.pipeline()
                                 .addLast(new IdleStateHandler(0, 0, 30, TimeUnit.SECONDS))
-                                .addLast(new HttpServerCodec(4096, MAX_REQUEST_BYTES, 8192))
-                                .addLast(new HttpObjectAggregator(MAX_REQUEST_BYTES))
+                                .addLast(new HttpServerCodec(4096, MAX_REQUEST_BYTES, 64 << 10))
+                                .addLast(new HttpServerExpectContinueHandler())
                                 .addLast(new Handler());
                     }
                 })
@@ -120,28 +130,62 @@ public final class WebServer implements AutoCloseable {
         return ((InetSocketAddress) channel.localAddress()).getPort();
     }
 
-    private final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
+    /** Serves the REST file API ({@link FileRoutes}) from {@code f}. */
+    public void serveFiles(FileService f) {
+        files.serve(f);
+    }
+
+    private final class Handler extends SimpleChannelInboundHandler<HttpObject> {
         /**
          * An answer is being made on another thread; the connection closes once it is sent. Requests
          * pipelined behind it go unanswered (the client sends them again), so none is answered out of turn.
          */
         private boolean answering;
+        /** The upload that takes the body of the request being answered; null: a body is ignored. */
+        private FileRoutes.Upload upload;
 
         @Override
-        protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
-            if (answering) {
-                return;
+        protected void channelRead0(ChannelHandlerContext ctx, HttpObject msg) {
+            if (msg instanceof HttpRequest request) {
+                if (!answering) {
+                    answer(ctx, request);
+                }
             }
+            if (msg instanceof HttpContent piece && upload != null) {
+                upload.accept(piece);
+                if (piece instanceof LastHttpContent) {
+                    upload = null;
+                }
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+            if (upload != null) {
+                upload.abandon();
+                upload = null;
+            }
+            super.channelInactive(ctx);
+        }
+
+        private void answer(ChannelHandlerContext ctx, HttpRequest request) {
             boolean keepAlive = HttpUtil.isKeepAlive(request);
             if (!request.decoderResult().isSuccess()) {
+                answering = true;
                 send(ctx, text(HttpResponseStatus.BAD_REQUEST, "bad request\n"), false);
+                return;
+            }
+            if (FileRoutes.handles(new QueryStringDecoder(request.uri()).rawPath())) {
+                answering = true;
+                upload = files.start(ctx, request);
                 return;
             }
             HttpMethod method = request.method();
             if (method != HttpMethod.GET && method != HttpMethod.HEAD) {
+                answering = true;
                 FullHttpResponse r = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "only GET and HEAD\n");
                 r.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
-                send(ctx, r, keepAlive);
+                send(ctx, r, false);
                 return;
             }
             boolean head = method == HttpMethod.HEAD;
@@ -244,5 +288,6 @@ public final class WebServer implements AutoCloseable {
         }
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
         answers.shutdownNow();
+        files.close();
     }
 }

@@ -153,6 +153,14 @@ public final class ClusterKey {
         return io.vortexfs.protocol.ContentHash.keyed(derive("content ids"));
     }
 
+    /**
+     * What a client of a node's REST file API sends as its bearer token: derived from the key, so
+     * the key itself never travels in an HTTP header.
+     */
+    public String apiToken() {
+        return HexFormat.of().formatHex(derive("rest api token"));
+    }
+
     /** Whether {@code other} is the same key. */
     public boolean sameAs(ClusterKey other) {
         return MessageDigest.isEqual(key, other.key);
