@@ -33,6 +33,10 @@ final class DecommissionCommand implements Runnable {
             description = "How long to wait for the hand-over (default 24h); the node goes on leaving after it.")
     Duration timeout = Duration.ofHours(24);
 
+    @Option(names = "--progress", negatable = true,
+            description = "Show a progress bar of what is handed over (default: only on a terminal; else a line per change).")
+    Boolean progress;
+
     @Override
     public void run() {
         ClientConfig cfg = key.apply(Main.ADMIN_CLIENT);
@@ -48,11 +52,20 @@ final class DecommissionCommand implements Runnable {
             }
             Response.Drain d = client.decommission(m);
             long deadline = System.nanoTime() + timeout.toNanos();
+            // Chunks and partitions to hand over, as first seen; what is left counts down to 0.
+            long total = Math.max(1, d.chunksLeft() + d.partitionsBehind());
+            Progress bar = Progress.of(progress, total, Long::toString, System.err);
+            if (bar.shown()) {
+                System.err.println("node " + m.nodeId() + " hands over " + d.chunksLeft() + " chunk(s) and "
+                        + d.partitionsBehind() + " metadata partition(s):");
+            }
             String shown = "";
             while (!d.done()) {
                 String line = "node " + m.nodeId() + " is leaving: " + d.chunksLeft() + " chunk(s) and "
                         + d.partitionsBehind() + " metadata partition(s) still to hand over";
-                if (!line.equals(shown)) {
+                if (bar.shown()) {
+                    bar.update(total - Math.min(total, d.chunksLeft() + d.partitionsBehind()));
+                } else if (!line.equals(shown)) {
                     System.err.println(line);
                     shown = line;
                 }
@@ -72,6 +85,7 @@ final class DecommissionCommand implements Runnable {
                     break;
                 }
             }
+            bar.done(total);
             System.out.println("node " + m.nodeId() + " handed over everything it held and has left the cluster");
         } catch (FsException e) {
             throw new UserError(e.getMessage());

@@ -7,7 +7,6 @@ import io.vortexfs.protocol.FsException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -242,51 +241,7 @@ final class FileCommands {
         Boolean progress;
 
         Progress progress(long total) {
-            return Progress.of(progress, total, System.err);
-        }
-    }
-
-    /** A one-line progress bar on stderr, redrawn in place; silent unless asked for or on a terminal. */
-    static final class Progress {
-        private final PrintStream out;
-        private final long total;
-        private long lastDraw;
-
-        private Progress(PrintStream out, long total) {
-            this.out = out;
-            this.total = total;
-        }
-
-        static Progress of(Boolean wanted, long total, PrintStream out) {
-            boolean on = wanted != null ? wanted : System.console() != null;
-            return new Progress(on ? out : null, total);
-        }
-
-        void update(long done) {
-            if (out == null || System.nanoTime() - lastDraw < 100_000_000L) {
-                return;
-            }
-            lastDraw = System.nanoTime();
-            draw(done);
-        }
-
-        void done(long done) {
-            if (out != null) {
-                draw(done);
-                out.println();
-            }
-        }
-
-        private void draw(long done) {
-            if (total > 0) {
-                int width = 30;
-                int filled = (int) (width * done / total);
-                out.printf(Locale.ROOT, "\r[%s%s] %3d%% %s / %s", "#".repeat(filled), " ".repeat(width - filled),
-                        100 * done / total, Units.humanBytes(done), Units.humanBytes(total));
-            } else {
-                out.printf(Locale.ROOT, "\r%s", Units.humanBytes(done));
-            }
-            out.flush();
+            return Progress.of(progress, total, Units::humanBytes, System.err);
         }
     }
 }

@@ -326,9 +326,10 @@ class SelfHealingTest extends ClusterTest {
         TestCluster.Node leaving = cluster.node(3);
         String id = nodeId(leaving);
         Shell.Result r = Shell.exec(Vortex.java("128m", "node", "decommission", id.substring(0, 8), "--cluster",
-                cluster.node(0).address), tmp, Map.of(), 240);
+                cluster.node(0).address, "--progress"), tmp, Map.of(), 240);
         assertEquals(0, r.exit(), r.out() + r.err());
         assertTrue(r.out().contains("has left the cluster"), r.out());
+        assertTrue(r.err().contains("hands over") && r.err().contains("] 100% "), "a progress bar: " + r.err());
         assertTrue(leaving.proc.process.waitFor(30, TimeUnit.SECONDS), "the node stops once it has left");
         assertEquals(0, leaving.proc.process.exitValue());
 
