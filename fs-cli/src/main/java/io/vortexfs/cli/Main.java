@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
             UmountCommand.class,
             StatusCommand.class,
             FsckCommand.class,
+            BenchCommand.class,
             BenchTopologyCommand.class,
             FileCommands.Ls.class,
             FileCommands.Put.class,
