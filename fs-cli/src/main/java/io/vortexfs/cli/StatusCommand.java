@@ -27,6 +27,22 @@ final class StatusCommand implements Runnable {
     @Option(names = "--json", description = "Print JSON instead of a table.")
     boolean json;
 
+    @Option(names = "--wait", description = {"First wait until the chunk repair is done on every running node (after a "
+            + "node joined, left, died or came back: the copies have moved to their owners), then print the status.",
+        "Done means no pass queued or running anywhere for " + QUIET_SECONDS + " s in a row."})
+    boolean await;
+
+    @Option(names = "--wait-timeout", paramLabel = "DURATION", converter = Units.DurationConverter.class,
+            description = "Give up waiting after this long (default 1h), with exit code 1.")
+    java.time.Duration waitTimeout = java.time.Duration.ofHours(1);
+
+    @Option(names = "--progress", negatable = true,
+            description = "With --wait, show a progress bar of the chunks checked (default: only on a terminal).")
+    Boolean progress;
+
+    /** How long every node must have had no repair queued or running before --wait believes it done. */
+    static final int QUIET_SECONDS = 3;
+
     /**
      * "checking 40% of 4096, 12 copied (48.0 MiB), 0 dropped", or between passes "idle, ..."; damaged
      * copies found by scrubbing or reads are added when there were any. Counts are since the node started.
@@ -47,7 +63,10 @@ final class StatusCommand implements Runnable {
     public void run() {
         ClientConfig cfg = key.apply(Main.ADMIN_CLIENT);
         try (ClusterClient client = ClusterClient.connect(cluster, cfg, "status")) {
-            Response.ClusterView view = client.view();
+            if (await) {
+                awaitRepair(client);
+            }
+            Response.ClusterView view = client.freshView();
             StringBuilder out = new StringBuilder();
             if (json) {
                 out.append("{\"clusterId\":\"").append(view.clusterId()).append("\",\"topology\":\"")
@@ -84,7 +103,8 @@ final class StatusCommand implements Runnable {
                                 .append(",\"walFsyncs\":").append(s.walFsyncs())
                                 .append(",\"chunkFsyncs\":").append(s.chunkFsyncs());
                         RepairProgress p = s.repair();
-                        out.append(",\"repair\":{\"running\":").append(p.running()).append(",\"checked\":")
+                        out.append(",\"repair\":{\"running\":").append(p.running()).append(",\"queued\":")
+                                .append(p.queued()).append(",\"checked\":")
                                 .append(p.checked()).append(",\"total\":").append(p.total()).append(",\"lacking\":")
                                 .append(p.lacking()).append(",\"copied\":").append(p.copied())
                                 .append(",\"copiedBytes\":").append(p.copiedBytes()).append(",\"dropped\":")
@@ -114,6 +134,76 @@ final class StatusCommand implements Runnable {
             System.out.println(out.toString().stripTrailing());
         } catch (FsException e) {
             throw new UserError(e.getMessage());
+        }
+    }
+
+    /**
+     * Polls every running node's repair each second until none has a pass queued or running for
+     * {@link #QUIET_SECONDS} seconds in a row (a node that has just heard of a change queues its pass
+     * within a second or two). The bar counts the chunks the passes have checked.
+     */
+    private void awaitRepair(ClusterClient client) throws FsException {
+        long deadline = System.nanoTime() + waitTimeout.toNanos();
+        Progress bar = null;
+        long quietSince = -1;
+        long done = 0;
+        long total = 0;
+        while (true) {
+            boolean busy = false;
+            done = 0;
+            total = 0;
+            for (MemberInfo m : client.freshView().members()) {
+                if (!m.state().isUp()) {
+                    continue;
+                }
+                RepairProgress p;
+                try {
+                    p = client.nodeStats(m).repair();
+                } catch (FsException e) {
+                    busy = true; // Not answering now: not known to be done.
+                    continue;
+                }
+                long chunks = Math.max(p.total(), 1);
+                total += chunks;
+                if (p.running()) {
+                    done += Math.min(p.checked(), chunks);
+                    busy = true;
+                } else if (p.queued()) {
+                    busy = true;
+                } else {
+                    done += chunks;
+                }
+            }
+            if (bar == null && busy) {
+                bar = Progress.of(progress, total, n -> n + " chunks", System.err);
+                if (bar.shown()) {
+                    System.err.println("waiting for the chunk repair to finish on every node:");
+                }
+            }
+            if (bar != null) {
+                bar.update(done);
+            }
+            long now = System.nanoTime();
+            if (busy) {
+                quietSince = -1;
+            } else if (quietSince < 0) {
+                quietSince = now;
+            } else if (now - quietSince >= java.util.concurrent.TimeUnit.SECONDS.toNanos(QUIET_SECONDS)) {
+                break;
+            }
+            if (now > deadline) {
+                throw new UserError("the chunk repair is still under way after " + waitTimeout.toSeconds() + " s"
+                        + " (see `vortex status`)");
+            }
+            try {
+                Thread.sleep(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new UserError("interrupted while waiting for the repair");
+            }
+        }
+        if (bar != null) {
+            bar.done(total);
         }
     }
 }

@@ -13,8 +13,9 @@ package io.vortexfs.protocol;
  * @param dropped     surplus copies removed after their owners confirmed theirs, since the node started
  * @param lacking     copies found missing on a live owner by the current (or last) pass
  * @param passes      passes finished since the node started
+ * @param queued      true while a pass is due to start (after a change of members, or on schedule)
  */
 public record RepairProgress(boolean running, long checked, long total, long copied, long copiedBytes, long dropped,
-        long lacking, long passes) {
-    public static final RepairProgress NONE = new RepairProgress(false, 0, 0, 0, 0, 0, 0, 0);
+        long lacking, long passes, boolean queued) {
+    public static final RepairProgress NONE = new RepairProgress(false, 0, 0, 0, 0, 0, 0, 0, false);
 }

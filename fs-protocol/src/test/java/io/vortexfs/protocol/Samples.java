@@ -114,7 +114,7 @@ public final class Samples {
                 new Response.NodeStats("node-a", 1, 2, 3, Long.MAX_VALUE, 0, 17, 4, RepairProgress.NONE, ScrubProgress.NONE,
                         GcProgress.NONE),
                 new Response.NodeStats("node-b", 1, 2, 3, 4, 5, 6, 7,
-                        new RepairProgress(true, 10, 4096, 3, 12 << 20, 1, 2, Long.MAX_VALUE), new ScrubProgress(9, 1, 1),
+                        new RepairProgress(true, 10, 4096, 3, 12 << 20, 1, 2, Long.MAX_VALUE, true), new ScrubProgress(9, 1, 1),
                         new GcProgress(3, 40, 40L << 22)),
                 new Response.Ok(),
                 new Response.Challenge("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"),

@@ -1,6 +1,7 @@
 package io.vortexfs.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -391,5 +392,27 @@ class SelfHealingTest extends ClusterTest {
         // 1024 points per node on the ring: a quarter, give or take.
         assertTrue(share[0] > gib * 15 / 100 && share[0] < gib * 35 / 100,
                 "the new node's share of 1 GiB: " + share[0] + " bytes");
+    }
+
+    @Test
+    void statusWaitsUntilTheChunksHaveMovedToANodeThatJoined() throws Exception {
+        cluster = new TestCluster(tmp, null, 1);
+        for (int i = 0; i < 3; i++) {
+            cluster.startNode();
+        }
+        Path mp = Mounts.fresh("status-wait");
+        cluster.mount(mp, "256m", "--chunk-size", "1M");
+        Shell.run("head -c 48M /dev/urandom > src && cp src '" + mp + "/f' && sync '" + mp + "/f'", tmp).ok();
+        TestCluster.Node joined = cluster.startNode();
+        Shell.Result r = Shell.exec(Vortex.java("128m", "status", "--wait", "--progress", "--cluster", cluster.seeds()),
+                tmp, Map.of(), 180);
+        assertEquals(0, r.exit(), r.out() + r.err());
+        assertTrue(r.err().contains("] 100% "), "a progress bar that ends full: " + r.err());
+        assertTrue(r.out().contains("members 4 (4 alive)"), r.out());
+        // 48 chunks, a quarter of them the new node's: it holds them as soon as the wait is over.
+        assertFalse(joined.chunkIds().isEmpty(), "the wait ended before the new node got its share");
+        List<TestCluster.Node> all = List.of(cluster.node(0), cluster.node(1), cluster.node(2), joined);
+        assertEquals(48, copies(all).size(), "every chunk is somewhere");
+        Shell.run("cmp src '" + mp + "/f'", tmp).ok();
     }
 }

@@ -106,7 +106,7 @@ public final class ChunkRepair implements AutoCloseable {
     }
 
     public RepairProgress progress() {
-        return new RepairProgress(running, checked, total, copied, copiedBytes, dropped, lacking, passes);
+        return new RepairProgress(running, checked, total, copied, copiedBytes, dropped, lacking, passes, queued.get());
     }
 
     private void membershipChanged() {
