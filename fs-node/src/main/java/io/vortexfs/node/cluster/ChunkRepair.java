@@ -52,6 +52,11 @@ public final class ChunkRepair implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ChunkRepair.class);
     /** Lets views settle after a change before a pass asks who is alive. */
     private static final Duration SETTLE = Duration.ofSeconds(1);
+    /**
+     * When the next pass starts after one that could not reach an owner it holds alive: just after a
+     * link comes back, the first calls over it can still fail, and the periodic pass is minutes away.
+     */
+    static final Duration RETRY = Duration.ofSeconds(5);
 
     private final Membership membership;
     private final ChunkStore chunks;
@@ -77,6 +82,8 @@ public final class ChunkRepair implements AutoCloseable {
     private volatile long passes;
     /** Paces what passes send; used by the pass thread only. */
     private final Pacer pacer;
+    /** Owners held alive that the current pass could not ask or give a copy to; pass thread only. */
+    private final Set<String> missed = new HashSet<>();
 
     /**
      * @param bytesPerSecond most bytes a pass sends per second; 0 for no limit
@@ -174,6 +181,7 @@ public final class ChunkRepair implements AutoCloseable {
         running = true;
         checked = 0;
         lacking = 0;
+        missed.clear();
         total = chunks.count();
         long copiedBefore = copied;
         long droppedBefore = dropped;
@@ -201,6 +209,11 @@ public final class ChunkRepair implements AutoCloseable {
         if (kept[0] > 0) {
             // Copies it could have dropped but for a ring not yet settled: look again once it is.
             schedulePass(Duration.ofNanos(unsettledNanos()).plus(SETTLE));
+        }
+        if (!missed.isEmpty()) {
+            LOG.info("chunk repair could not reach {} live owner(s) ({}); trying again in {} s", missed.size(),
+                    String.join(", ", missed), RETRY.toSeconds());
+            schedulePass(RETRY);
         }
     }
 
@@ -236,6 +249,7 @@ public final class ChunkRepair implements AutoCloseable {
                 held.put(e.getKey(), new HashSet<>(((Response.ChunksHeld) r.response()).held()));
             } catch (FsException | ClassCastException ex) {
                 LOG.debug("cannot ask {} which chunks it holds: {}", owner.address(), ex.toString());
+                missed.add(owner.address());
             }
         }
         Set<String> unreachable = new HashSet<>();
@@ -262,6 +276,7 @@ public final class ChunkRepair implements AutoCloseable {
                     confirmed++;
                 } else {
                     unreachable.add(owner.nodeId());
+                    missed.add(owner.address());
                 }
             }
             if (!mine && allAlive && confirmed == owners.size()) {
