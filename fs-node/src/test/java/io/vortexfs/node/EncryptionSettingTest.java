@@ -32,10 +32,15 @@ class EncryptionSettingTest {
         assertTrue(e.getMessage().contains("needs a cluster key"), e.getMessage());
     }
 
-    @Test
-    void aPlainClusterCannotBeTurnedIntoAnEncryptedOne() throws Exception {
+    private Path key() throws IOException {
         Path key = dir.resolve("cluster.key");
         ClusterKey.loadOrCreate(key);
+        return key;
+    }
+
+    @Test
+    void aPlainClusterCannotBeTurnedIntoAnEncryptedOne() throws Exception {
+        Path key = key();
         Path data = dir.resolve("plain");
         Node.start(config(data, key, false, List.of())).close();
         IOException e = assertThrows(IOException.class, () -> Node.start(config(data, key, true, List.of())));
@@ -45,8 +50,7 @@ class EncryptionSettingTest {
 
     @Test
     void anEncryptedClusterStaysEncryptedAndItsJoinersEncryptWithoutBeingTold() throws Exception {
-        Path key = dir.resolve("cluster.key");
-        ClusterKey.loadOrCreate(key);
+        Path key = key();
         Path founderData = dir.resolve("founder");
         Node.start(config(founderData, key, true, List.of())).close();
         try (Node founder = Node.start(config(founderData, key, false, List.of()))) {

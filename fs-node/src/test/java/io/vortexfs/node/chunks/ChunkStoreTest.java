@@ -50,9 +50,13 @@ class ChunkStoreTest {
     }
 
     private static void put(ChunkStore store, byte[] data) throws FsException {
+        put(store, ChunkId.of(data), data);
+    }
+
+    private static void put(ChunkStore store, ChunkId id, byte[] data) throws FsException {
         ByteBuf buf = Unpooled.wrappedBuffer(data);
         try {
-            store.put(ChunkId.of(data), buf);
+            store.put(id, buf);
         } finally {
             buf.release();
         }
@@ -279,12 +283,7 @@ class ChunkStoreTest {
     }
 
     private static void putKeyed(ChunkStore store, ClusterKey key, byte[] data) throws FsException {
-        ByteBuf buf = Unpooled.wrappedBuffer(data);
-        try {
-            store.put(key.contentIds().of(data, 0, data.length), buf);
-        } finally {
-            buf.release();
-        }
+        put(store, key.contentIds().of(data, 0, data.length), data);
     }
 
     @Test
@@ -303,13 +302,8 @@ class ChunkStoreTest {
         assertArrayEquals(text, get(store, id));
         assertArrayEquals(text, get(sealedStore(dir, key), id), "a reopened store reads it");
 
-        ByteBuf buf = Unpooled.wrappedBuffer(text);
-        try {
-            assertEquals(ErrorCode.CORRUPT, assertThrows(FsException.class, () -> store.put(ChunkId.of(text), buf)).code(),
-                    "a plain SHA-256 id is not this cluster's id for the bytes");
-        } finally {
-            buf.release();
-        }
+        assertEquals(ErrorCode.CORRUPT, assertThrows(FsException.class, () -> put(store, ChunkId.of(text), text)).code(),
+                "a plain SHA-256 id is not this cluster's id for the bytes");
     }
 
     @Test
