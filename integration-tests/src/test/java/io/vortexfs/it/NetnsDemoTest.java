@@ -30,5 +30,6 @@ class NetnsDemoTest {
         assertTrue(r.out().contains("done: the demo's steps all passed"), r.out());
         assertTrue(Mounts.mountedUnder(dir).isEmpty(), "the demo unmounts what it mounted");
         assertTrue(Shell.run("ip netns list | grep -q vxdemo").exit() != 0, "the demo removes its namespaces");
+        assertTrue(Shell.run("pgrep -f -- '--data " + dir + "/node'").exit() != 0, "a node of the demo outlived it");
     }
 }
