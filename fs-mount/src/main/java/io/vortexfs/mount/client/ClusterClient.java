@@ -54,7 +54,8 @@ public final class ClusterClient implements AutoCloseable {
     private final List<HostPort> seeds;
     private final String clientName;
     private volatile Response.ClusterView view;
-    private volatile ContentHash contentIds;
+    /** The keyed naming of chunks, for a cluster that encrypts at rest; null without a key. */
+    private final ContentHash keyedIds;
     /** Placement only: the ring's member records keep the states of when it was built. */
     private volatile HashRing ring;
     /** The current record, state included, of every member by id. */
@@ -70,6 +71,7 @@ public final class ClusterClient implements AutoCloseable {
         this.pool = pool;
         this.seeds = List.copyOf(seeds);
         this.clientName = clientName;
+        this.keyedIds = config.key() == null ? null : config.key().contentIds();
     }
 
     /** Connects through the first reachable seed. The exception message is fit for a user. */
@@ -194,15 +196,10 @@ public final class ClusterClient implements AutoCloseable {
         if (!view.encrypted()) {
             return ContentHash.SHA256;
         }
-        ContentHash keyed = contentIds;
-        if (keyed == null) {
-            if (config.key() == null) {
-                throw new IllegalStateException("the cluster encrypts at rest, but this client holds no key");
-            }
-            keyed = config.key().contentIds();
-            contentIds = keyed;
+        if (keyedIds == null) {
+            throw new IllegalStateException("the cluster encrypts at rest, but this client holds no key");
         }
-        return keyed;
+        return keyedIds;
     }
 
     /** Asks the members for their view now and returns it (the one held, if none answers). */
