@@ -75,16 +75,17 @@ final class RequestHandler extends SimpleChannelInboundHandler<Envelope> {
                             r = new Reply(new Response.Error(ErrorCode.IO, "internal error: " + e),
                                     io.netty.buffer.Unpooled.EMPTY_BUFFER);
                         }
-                        respond(ctx, envelope.requestId(), r);
+                        // Counted before the reply leaves, so a client that has its answer sees it counted.
                         metrics.served(request.getClass().getSimpleName(), outcome(r.response()), System.nanoTime() - arrived);
+                        respond(ctx, envelope.requestId(), r);
                     });
                 }
             });
         } catch (RejectedExecutionException e) {
             envelope.release();
+            metrics.served(request.getClass().getSimpleName(), outcome(null), System.nanoTime() - arrived);
             respond(ctx, envelope.requestId(), new Reply(new Response.Error(ErrorCode.BUSY, "node is overloaded"),
                     io.netty.buffer.Unpooled.EMPTY_BUFFER));
-            metrics.served(request.getClass().getSimpleName(), outcome(null), System.nanoTime() - arrived);
         }
     }
 
