@@ -23,7 +23,7 @@ class RealProgramsTest extends MountedNodeTest {
 
     @BeforeAll
     static void requireTools() {
-        for (String tool : List.of("tar", "rsync", "git", "sqlite3", "diff", "find")) {
+        for (String tool : List.of("tar", "rsync", "git", "sqlite3", "diff", "find", "strace", "getfattr")) {
             assertEquals(0, Shell.run("command -v " + tool).exit(), tool + " is not installed (bin/test installs it)");
         }
     }
@@ -48,6 +48,27 @@ class RealProgramsTest extends MountedNodeTest {
                 () -> Shell.run("diff -r --no-dereference '" + src + "' '" + back + "'").ok(),
                 () -> assertEquals(listing(src, true), listing(onMount, true), "names, types, modes, links and mtimes on the mount"),
                 () -> assertEquals(listing(src, true), listing(back, true), "names, types, modes, links and mtimes after the round trip"));
+    }
+
+    /**
+     * ls -l asks every file for its POSIX ACL and SELinux label unless the filesystem says it keeps
+     * neither. The mount says so (EOPNOTSUPP), which coreutils remembers for the whole filesystem:
+     * a listing asks once, where "no such attribute" costs two round trips per file. Copies that
+     * keep permissions still work, since a plain mode needs no ACL.
+     */
+    @Test
+    void lsLongAsksForAclsAndLabelsOnce() {
+        Shell.run("mkdir " + m + "/many && cd " + m + "/many && seq -f f%g 300 | xargs touch").ok();
+        Shell.run("strace -f -e trace=getxattr,lgetxattr -o xattrs.trace ls -l " + m + "/many > /dev/null", tmp).ok();
+        String trace = Shell.run("cat xattrs.trace", tmp).ok().out();
+        long asked = trace.lines().filter(l -> l.contains("getxattr(")).count();
+        assertTrue(asked >= 1 && asked <= 2, "ls -l of 300 files asked " + asked + " times:\n" + trace);
+        assertTrue(trace.contains("EOPNOTSUPP"), trace);
+
+        Shell.Result acl = Shell.run("getfattr -n system.posix_acl_access " + m + "/many/f1");
+        assertTrue(acl.exit() != 0 && acl.err().contains("Operation not supported"), acl.toString());
+        Shell.run("printf x > plain && chmod 640 plain && cp -a plain " + m + "/copied", tmp).ok();
+        assertEquals("640", Shell.run("stat -c %a " + m + "/copied").ok().out().trim());
     }
 
     @Test

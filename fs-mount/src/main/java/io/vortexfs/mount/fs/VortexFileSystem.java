@@ -9,6 +9,7 @@ import io.vortexfs.protocol.FsException;
 import io.vortexfs.protocol.Names;
 import io.vortexfs.protocol.Request;
 import io.vortexfs.protocol.Response;
+import io.vortexfs.protocol.XattrNames;
 import io.vortexfs.protocol.placement.Quorum;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -245,13 +246,18 @@ public final class VortexFileSystem implements AutoCloseable {
 
     public void setxattr(String path, String name, byte[] value, int flags) throws FsException {
         Attr a = resolve(path);
+        XattrNames.check(name);
         client.setXattr(a.ino(), name, value, flags);
         cache.forget(a.ino());
     }
 
-    /** Reads an attribute; an inode known to have none answers at once (ls -l asks every file). */
+    /**
+     * Reads an attribute. ls -l asks every file for its ACL and SELinux label: an unsupported name,
+     * or an inode known to have no attributes, is answered at once.
+     */
     public byte[] getxattr(String path, String name) throws FsException {
         Attr a = resolve(path);
+        XattrNames.check(name);
         if (a.xattrCount() == 0) {
             throw new FsException(ErrorCode.NO_DATA, "no attribute " + name);
         }

@@ -81,6 +81,27 @@ class VortexFileSystemTest {
         assertEquals(200 * 512L, fs.getattr("/w").size());
     }
 
+    /**
+     * ls -l asks every file for its POSIX ACL and its SELinux label. Both are unsupported, and say
+     * so (EOPNOTSUPP, which coreutils remembers for the whole filesystem) without a request to a
+     * node, even on a file that has other attributes.
+     */
+    @Test
+    void aclAndLabelQuestionsAreAnsweredUnsupportedInTheMount() throws Exception {
+        fs.release(fs.create("/x", 0644, 0, 0, true));
+        fs.setxattr("/x", "user.tag", new byte[] {1}, 0);
+        fs.getattr("/x");
+        long before = node.metrics().served("GetXattr");
+        for (String name : List.of("system.posix_acl_access", "system.posix_acl_default", "security.selinux")) {
+            assertEquals(ErrorCode.NOT_SUPPORTED, assertThrows(FsException.class, () -> fs.getxattr("/x", name)).code());
+            assertEquals(ErrorCode.NOT_SUPPORTED,
+                    assertThrows(FsException.class, () -> fs.setxattr("/x", name, new byte[] {2}, 0)).code());
+        }
+        assertEquals(before, node.metrics().served("GetXattr"));
+        assertArrayEquals(new byte[] {1}, fs.getxattr("/x", "user.tag"));
+        assertEquals(before + 1, node.metrics().served("GetXattr"));
+    }
+
     @Test
     void randomWritesTruncatesAndReadsMatchAModelFile() throws Exception {
         Random rnd = new Random(42);

@@ -14,6 +14,7 @@ import io.vortexfs.protocol.FsException;
 import io.vortexfs.protocol.Names;
 import io.vortexfs.protocol.Request;
 import io.vortexfs.protocol.Response;
+import io.vortexfs.protocol.XattrNames;
 import io.vortexfs.protocol.placement.Partitions;
 import io.vortexfs.protocol.rpc.ClusterKey;
 import io.vortexfs.protocol.wire.MessageCodec;
@@ -924,7 +925,7 @@ public final class MetadataStore implements AutoCloseable {
     }
 
     public Attr setXattr(long ino, String name, byte[] value, int flags) throws FsException {
-        Xattrs.checkName(name);
+        XattrNames.check(name);
         Xattrs.checkValue(value);
         return (Attr) logged(new Request.SetXattr(ino, name, flags), value, false);
     }
@@ -952,7 +953,7 @@ public final class MetadataStore implements AutoCloseable {
     }
 
     public synchronized byte[] getXattr(long ino, String name) throws FsException {
-        Xattrs.checkName(name);
+        XattrNames.check(name);
         getAttr(ino);
         byte[] v = xattrs.get(key(ino, name));
         if (v == null) {
@@ -971,7 +972,7 @@ public final class MetadataStore implements AutoCloseable {
     }
 
     public Attr removeXattr(long ino, String name) throws FsException {
-        Xattrs.checkName(name);
+        XattrNames.check(name);
         return (Attr) logged(new Request.RemoveXattr(ino, name), NO_BYTES, false);
     }
 

@@ -603,6 +603,10 @@ class MetadataStoreTest {
         store.setXattr(f.ino(), "trusted.b", v, Request.SetXattr.XATTR_CREATE);
         assertEquals(List.of("trusted.b", "user.a"), store.listXattrs(f.ino()));
         assertEquals(ErrorCode.NOT_SUPPORTED, code(() -> store.setXattr(f.ino(), "system.posix_acl_access", v, 0)));
+        assertEquals(ErrorCode.NOT_SUPPORTED, code(() -> store.getXattr(f.ino(), "system.posix_acl_access")));
+        assertEquals(ErrorCode.NOT_SUPPORTED, code(() -> store.setXattr(f.ino(), "security.selinux", v, 0)));
+        store.setXattr(f.ino(), "security.capability", v, 0);
+        store.removeXattr(f.ino(), "security.capability");
         assertEquals(ErrorCode.NOT_SUPPORTED, code(() -> store.setXattr(f.ino(), "user.", v, 0)));
         assertEquals(ErrorCode.TOO_BIG, code(() -> store.setXattr(f.ino(), "user.big", new byte[64 * 1024 + 1], 0)));
         store.removeXattr(f.ino(), "user.a");
