@@ -40,6 +40,11 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         }
         this.maxBody = maxBody;
         this.maxPayload = maxPayload;
+        // Frames are gathered as a list of the buffers the socket was read into, not merged into one:
+        // merging copies a 4 MiB chunk about twice as it grows, into a buffer too large for the
+        // allocator's pool (fresh memory, page-faulted in, for every chunk), and copies again whatever
+        // follows a frame whose payload slice is still held.
+        setCumulator(COMPOSITE_CUMULATOR);
     }
 
     @Override
