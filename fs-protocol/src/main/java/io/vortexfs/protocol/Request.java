@@ -68,6 +68,21 @@ public sealed interface Request extends Message {
         }
     }
 
+    /**
+     * Reads part of a chunk: the answer ({@link Response.ChunkRange}) carries the
+     * {@link Response.ChunkRange#BLOCK}-aligned blocks that cover {@code [offset, offset + length)},
+     * each with its CRC-32C, so a random read need not move the whole chunk.
+     */
+    record ReadChunk(ChunkId id, int offset, int length) implements Request {
+        public static final int MAX_LENGTH = 4 << 20;
+
+        public ReadChunk {
+            require(id != null, "id == null");
+            require(offset >= 0, "offset < 0");
+            require(length > 0 && length <= MAX_LENGTH, "length out of range: " + length);
+        }
+    }
+
     record GetAttr(long ino) implements Request {
         public GetAttr {
             requireIno(ino);

@@ -1,6 +1,9 @@
 package io.vortexfs.protocol;
 
+import io.netty.buffer.ByteBuf;
+import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.zip.CRC32C;
 
 /** Answers to {@link Request}s. */
 public sealed interface Response extends Message {
@@ -99,6 +102,46 @@ public sealed interface Response extends Message {
         public Challenge {
             Request.requireNonce(nonce);
             Request.requireNonce(proof);
+        }
+    }
+
+    /**
+     * Part of a chunk, from byte {@code start} (a multiple of {@link #BLOCK}) for {@code length}
+     * bytes: whole blocks, the last one cut at the chunk's end. The payload holds {@link #blocks()}
+     * big-endian CRC-32C values, one per block, then the bytes. The node checked the blocks against
+     * sums it took from a read verified against the chunk's id; the reader checks them again.
+     */
+    record ChunkRange(ChunkId id, int start, int length) implements Response {
+        public static final int BLOCK = 64 * 1024;
+
+        public ChunkRange {
+            if (id == null || start < 0 || start % BLOCK != 0 || length < 0
+                    || length > Request.ReadChunk.MAX_LENGTH + 2 * BLOCK) {
+                throw new IllegalArgumentException("bad chunk range header");
+            }
+        }
+
+        public int blocks() {
+            return blocks(length);
+        }
+
+        /** How many blocks {@code length} bytes make, the last one perhaps short. */
+        public static int blocks(int length) {
+            return (length + BLOCK - 1) / BLOCK;
+        }
+
+        /** The CRC-32C of {@code length} bytes of {@code buf} from index {@code from}, without copying them. */
+        public static int sum(ByteBuf buf, int from, int length) {
+            CRC32C crc = new CRC32C();
+            for (ByteBuffer part : buf.nioBuffers(from, length)) {
+                crc.update(part);
+            }
+            return (int) crc.getValue();
+        }
+
+        /** The payload's size: the sums, then the bytes. */
+        public int payloadBytes() {
+            return blocks() * Integer.BYTES + length;
         }
     }
 

@@ -398,8 +398,24 @@ public final class ClusterClient implements AutoCloseable {
 
     /** Reads chunk {@code id} from the first owner that returns bytes matching the id. */
     public byte[] getChunk(ChunkId id) throws FsException {
+        return fromAnyHolder(id, m -> fetchChunk(m, id));
+    }
+
+    /**
+     * Bytes {@code [offset, offset + length)} of chunk {@code id}, cut at its end, each covering block
+     * checked against the CRC-32C the node sent with it (see {@link Response.ChunkRange}).
+     */
+    public byte[] readChunk(ChunkId id, int offset, int length) throws FsException {
+        return fromAnyHolder(id, m -> fetchRange(m, id, offset, length));
+    }
+
+    private interface ChunkRead {
+        byte[] from(MemberInfo member) throws FsException;
+    }
+
+    private byte[] fromAnyHolder(ChunkId id, ChunkRead read) throws FsException {
         try {
-            return getChunkOnce(id);
+            return fromAnyHolderOnce(id, read);
         } catch (FsException e) {
             // A view from before a member joined does not know where the chunk went: look again.
             Response.ClusterView before = view;
@@ -407,16 +423,16 @@ public final class ClusterClient implements AutoCloseable {
             if (view == before) {
                 throw e;
             }
-            return getChunkOnce(id);
+            return fromAnyHolderOnce(id, read);
         }
     }
 
-    private byte[] getChunkOnce(ChunkId id) throws FsException {
+    private byte[] fromAnyHolderOnce(ChunkId id, ChunkRead read) throws FsException {
         List<MemberInfo> owners = aliveFirst(ring.owners(HashRing.pointOf(id), view.replicas()));
         FsException last = null;
         for (MemberInfo owner : owners) {
             try {
-                return fetchChunk(owner, id);
+                return read.from(owner);
             } catch (FsException e) {
                 last = e;
             }
@@ -429,7 +445,7 @@ public final class ClusterClient implements AutoCloseable {
         for (MemberInfo m : view.members()) {
             if (m.state().isUp() && !asked.contains(m.nodeId())) {
                 try {
-                    return fetchChunk(m, id);
+                    return read.from(m);
                 } catch (FsException e) {
                     if (last == null) {
                         last = e;
@@ -452,6 +468,34 @@ public final class ClusterClient implements AutoCloseable {
                 throw e;
             }
             return bytes;
+        }
+    }
+
+    private byte[] fetchRange(MemberInfo member, ChunkId id, int offset, int length) throws FsException {
+        try (Reply r = call(member, new Request.ReadChunk(id, offset, length), null)) {
+            if (!(r.response() instanceof Response.ChunkRange range) || !range.id().equals(id)
+                    || r.payload().readableBytes() != range.payloadBytes()
+                    || offset < range.start() || offset >= range.start() + range.length()) {
+                throw new FsException(ErrorCode.PROTOCOL, member.address() + " answered a read of part of " + id
+                        + " with " + r.response());
+            }
+            ByteBuf p = r.payload();
+            int sums = p.readerIndex();
+            int data = sums + range.blocks() * Integer.BYTES;
+            for (int i = 0; i < range.blocks(); i++) {
+                int from = i * Response.ChunkRange.BLOCK;
+                int sum = Response.ChunkRange.sum(p, data + from, Math.min(Response.ChunkRange.BLOCK, range.length() - from));
+                if (sum != p.getInt(sums + i * Integer.BYTES)) {
+                    FsException e = new FsException(ErrorCode.CORRUPT, member.address() + " sent a damaged block "
+                            + (range.start() / Response.ChunkRange.BLOCK + i) + " of " + id);
+                    LOG.warn(e.getMessage());
+                    throw e;
+                }
+            }
+            int skip = offset - range.start();
+            byte[] out = new byte[Math.min(length, range.length() - skip)];
+            p.getBytes(data + skip, out);
+            return out;
         }
     }
 

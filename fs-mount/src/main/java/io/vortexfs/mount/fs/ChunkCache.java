@@ -36,6 +36,13 @@ final class ChunkCache {
         };
     }
 
+    /** The chunk's verified bytes if they are here, without fetching them. */
+    byte[] peek(ChunkId id) {
+        synchronized (entries) {
+            return entries.get(id);
+        }
+    }
+
     /** The chunk's verified bytes; fetched from the cluster on a miss. */
     byte[] get(ChunkId id) throws FsException {
         CompletableFuture<byte[]> f;

@@ -182,6 +182,11 @@ final class OpenFile {
                 }
             }
         }
+        // Reads that start the file or stay within a chunk of the last one (the kernel reorders its
+        // read-ahead) fetch and cache whole chunks; any other read fetches only the blocks it needs,
+        // so random reads do not move whole chunks.
+        boolean sequential = offset == 0
+                || (nextSequentialRead >= 0 && Math.abs(offset / chunkSize - nextSequentialRead / chunkSize) <= 1);
         nextSequentialRead = offset + length;
         int n = (int) Math.min(length, size - offset);
         int done = 0;
@@ -201,8 +206,16 @@ final class OpenFile {
                 if (ref == null) {
                     Arrays.fill(dst, done, done + take, (byte) 0);
                 } else {
-                    byte[] data = cache.get(ref.id());
-                    copyOut(data, Math.min(ref.length(), data.length), within, dst, done, take);
+                    byte[] data = cache.peek(ref.id());
+                    if (data == null && !sequential && within < ref.length()) {
+                        byte[] part = client.readChunk(ref.id(), within, Math.min(take, ref.length() - within));
+                        copyOut(part, part.length, 0, dst, done, take);
+                    } else {
+                        if (data == null) {
+                            data = cache.get(ref.id());
+                        }
+                        copyOut(data, Math.min(ref.length(), data.length), within, dst, done, take);
+                    }
                 }
             }
             done += take;

@@ -184,6 +184,42 @@ class VortexFileSystemTest {
         fs.release(fh);
     }
 
+    /** Random reads fetch only the blocks they need; a read from the start fetches whole chunks. */
+    @Test
+    void randomReadsFetchPartsOfChunksAndSequentialReadsWholeOnes() throws Exception {
+        byte[] model = new byte[64 * CHUNK];
+        Random rnd = new Random(5);
+        rnd.nextBytes(model);
+        long fh = fs.create("/r", 0644, 0, 0, true);
+        fs.write(fh, 0, model, model.length);
+        fs.release(fh);
+        VortexFileSystem other = newMount(); // an empty chunk cache
+
+        long h = other.open("/r");
+        long wholeBefore = node.metrics().served("GetChunk");
+        long partsBefore = node.metrics().served("ReadChunk");
+        for (int i = 0; i < 200; i++) {
+            int off = rnd.nextInt(model.length);
+            byte[] got = new byte[1 + rnd.nextInt(3000)];
+            int n = other.read(h, off, got, got.length);
+            assertEquals(Math.min(got.length, model.length - off), n);
+            assertArrayEquals(Arrays.copyOfRange(model, off, off + n), Arrays.copyOf(got, n), "read at " + off);
+        }
+        long parts = node.metrics().served("ReadChunk") - partsBefore;
+        long whole = node.metrics().served("GetChunk") - wholeBefore;
+        assertTrue(parts > 150 && whole < 30, parts + " partial and " + whole + " whole chunk reads");
+
+        byte[] all = new byte[model.length];
+        for (int off = 0; off < model.length; off += 3000) {
+            byte[] part = new byte[Math.min(3000, model.length - off)];
+            assertEquals(part.length, other.read(h, off, part, part.length));
+            System.arraycopy(part, 0, all, off, part.length);
+        }
+        assertArrayEquals(model, all);
+        assertEquals(parts, node.metrics().served("ReadChunk") - partsBefore, "a sequential read fetches whole chunks");
+        other.release(h);
+    }
+
     @Test
     void holesAreNotStored() throws Exception {
         long fh = fs.create("/sparse", 0644, 0, 0, true);

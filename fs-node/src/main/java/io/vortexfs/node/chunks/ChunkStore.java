@@ -8,6 +8,7 @@ import io.vortexfs.protocol.ChunkId;
 import io.vortexfs.protocol.ContentHash;
 import io.vortexfs.protocol.ErrorCode;
 import io.vortexfs.protocol.FsException;
+import io.vortexfs.protocol.Response;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -53,6 +54,8 @@ public final class ChunkStore {
      * writers of the same new chunk would both see it absent, both rename, and both count it.
      */
     private final Object[] stripes = new Object[64];
+    /** Block sums of chunks read lately, for reads of part of a chunk (plain stores only). */
+    private final BlockSums blockSums = new BlockSums(16_384);
 
     /** A store of plain chunks named by their SHA-256. */
     public ChunkStore(Path dataDir) throws IOException {
@@ -117,6 +120,7 @@ public final class ChunkStore {
             } catch (NoSuchFileException e) {
                 return false;
             }
+            blockSums.forget(id);
             Files.move(target, damaged.resolve(id.hex()), StandardCopyOption.ATOMIC_MOVE,
                     StandardCopyOption.REPLACE_EXISTING);
             fsyncDirectory(damaged);
@@ -267,6 +271,7 @@ public final class ChunkStore {
                 return -1;
             }
             Files.delete(target);
+            blockSums.forget(id);
             gone(target, size);
             return size;
         }
@@ -335,6 +340,96 @@ public final class ChunkStore {
                 buf.release();
             }
         }
+    }
+
+    /** Part of a chunk: which blocks, and the payload {@link Response.ChunkRange} describes. */
+    public record Range(Response.ChunkRange header, ByteBuf payload) {
+    }
+
+    /**
+     * Reads the blocks of chunk {@code id} that cover {@code [offset, offset + length)} into a new
+     * buffer (the caller releases it). The first such read of a chunk reads and verifies all of it, as
+     * {@link #get} does, and keeps its block sums; later ones read only the covering blocks and check
+     * each against its sum, so a random read costs a block, not a chunk. A sealed chunk is opened
+     * whole every time: its tag covers the file, not blocks.
+     */
+    public Range readRange(ChunkId id, int offset, int length, ByteBufAllocator alloc) throws FsException {
+        BlockSums.Sums sums = sealer == null ? blockSums.get(id) : null;
+        if (sums == null) {
+            ByteBuf whole = get(id, alloc);
+            try {
+                sums = BlockSums.of(whole);
+                if (sealer == null) {
+                    blockSums.put(id, sums);
+                }
+                Response.ChunkRange span = span(id, sums.length(), offset, length);
+                ByteBuf payload = alloc.directBuffer(span.payloadBytes());
+                int first = span.start() / BlockSums.BLOCK;
+                for (int i = 0; i < span.blocks(); i++) {
+                    payload.writeInt(sums.blocks()[first + i]);
+                }
+                payload.writeBytes(whole, whole.readerIndex() + span.start(), span.length());
+                return new Range(span, payload);
+            } finally {
+                whole.release();
+            }
+        }
+        Response.ChunkRange span = span(id, sums.length(), offset, length);
+        int blocks = span.blocks();
+        ByteBuf payload = alloc.directBuffer(span.payloadBytes());
+        boolean done = false;
+        try (FileChannel ch = FileChannel.open(pathOf(id), StandardOpenOption.READ)) {
+            if (ch.size() != sums.length()) {
+                throw corruptBlocks(id, "its file is " + ch.size() + " bytes, not " + sums.length());
+            }
+            payload.writerIndex(blocks * Integer.BYTES);
+            long pos = span.start();
+            long end = (long) span.start() + span.length();
+            while (pos < end) {
+                int n = payload.writeBytes(ch, pos, (int) (end - pos));
+                if (n < 0) {
+                    throw corruptBlocks(id, "its file ended early");
+                }
+                pos += n;
+            }
+            int first = span.start() / BlockSums.BLOCK;
+            int data = blocks * Integer.BYTES;
+            for (int i = 0; i < blocks; i++) {
+                int from = data + i * BlockSums.BLOCK;
+                int sum = Response.ChunkRange.sum(payload, from, Math.min(BlockSums.BLOCK, span.length() - i * BlockSums.BLOCK));
+                if (sum != sums.blocks()[first + i]) {
+                    throw corruptBlocks(id, "block " + (first + i) + " fails its CRC-32C");
+                }
+                payload.setInt(i * Integer.BYTES, sum);
+            }
+            done = true;
+            return new Range(span, payload);
+        } catch (NoSuchFileException e) {
+            blockSums.forget(id);
+            throw new FsException(ErrorCode.NOT_FOUND, "no chunk " + id);
+        } catch (IOException e) {
+            throw new FsException(ErrorCode.IO, "reading chunk " + id + " failed: " + e.getMessage(), e);
+        } finally {
+            if (!done) {
+                payload.release();
+            }
+        }
+    }
+
+    /** The blocks covering a range of chunk {@code id}, of {@code size} bytes. */
+    private static Response.ChunkRange span(ChunkId id, int size, int offset, int length) throws FsException {
+        if (offset >= size) {
+            throw new FsException(ErrorCode.INVALID, "offset " + offset + " is past the chunk's end (" + size + " bytes)");
+        }
+        int start = offset / BlockSums.BLOCK * BlockSums.BLOCK;
+        long end = Math.min(size, ((long) offset + length + BlockSums.BLOCK - 1) / BlockSums.BLOCK * BlockSums.BLOCK);
+        return new Response.ChunkRange(id, start, (int) (end - start));
+    }
+
+    private FsException corruptBlocks(ChunkId id, String why) {
+        blockSums.forget(id);
+        LOG.error("chunk {} is corrupt on disk ({})", id, why);
+        return new FsException(ErrorCode.CORRUPT, "chunk " + id + " is corrupt on disk");
     }
 
     /** The SHA-256 of a buffer's readable bytes, without copying them. */

@@ -215,6 +215,17 @@ public final class NodeService implements AutoCloseable, io.vortexfs.node.web.No
                 throw e;
             }
             return new Reply(new Response.ChunkData(g.id(), data.readableBytes()), data);
+        } else if (request instanceof Request.ReadChunk rc) {
+            ChunkStore.Range range;
+            try {
+                range = chunks.readRange(rc.id(), rc.offset(), rc.length(), alloc);
+            } catch (FsException e) {
+                if (e.code() == ErrorCode.CORRUPT) {
+                    scrub.damaged(rc.id());
+                }
+                throw e;
+            }
+            return new Reply(range.header(), range.payload());
         } else if (request instanceof Request.HasChunks h) {
             if (h.verify()) {
                 return reply(new Response.ChunksHeld(List.copyOf(census.verifyHere(h.ids()).keySet())));

@@ -18,10 +18,12 @@ import io.vortexfs.protocol.testing.LeakCheck;
 import io.vortexfs.protocol.ChunkId;
 import io.vortexfs.protocol.ErrorCode;
 import io.vortexfs.protocol.FsException;
+import io.vortexfs.protocol.Response;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CyclicBarrier;
@@ -135,6 +137,91 @@ class ChunkStoreTest {
         assertFalse(store.quarantine(ChunkId.of(random(10, 14))));
     }
 
+    /** Bytes {@code [offset, offset + length)} as a reader gets them from {@link ChunkStore#readRange}, sums checked. */
+    private static byte[] readRange(ChunkStore store, ChunkId id, int offset, int length) throws FsException {
+        ChunkStore.Range range = store.readRange(id, offset, length, ALLOC);
+        Response.ChunkRange r = range.header();
+        try {
+            ByteBuf p = range.payload();
+            int blocks = (r.length() + BlockSums.BLOCK - 1) / BlockSums.BLOCK;
+            assertEquals(blocks * 4 + r.length(), p.readableBytes());
+            assertEquals(0, r.start() % BlockSums.BLOCK);
+            for (int i = 0; i < blocks; i++) {
+                int from = blocks * 4 + i * BlockSums.BLOCK;
+                assertEquals(p.getInt(i * 4), Response.ChunkRange.sum(p, from, Math.min(BlockSums.BLOCK, r.length() - i * BlockSums.BLOCK)));
+            }
+            byte[] out = new byte[Math.min(length, r.start() + r.length() - offset)];
+            p.getBytes(blocks * 4 + offset - r.start(), out);
+            return out;
+        } finally {
+            range.payload().release();
+        }
+    }
+
+    @Test
+    void partsOfAChunkAreReadInWholeBlocksEachWithItsSum() throws Exception {
+        ChunkStore store = new ChunkStore(dir);
+        byte[] a = random(5 * BlockSums.BLOCK + 1234, 21);
+        ChunkId id = ChunkId.of(a);
+        put(store, a);
+        // The first read verifies the whole chunk and keeps its sums; the others read only their blocks.
+        for (int[] r : new int[][] {{0, 4096}, {BlockSums.BLOCK - 10, 20}, {70_000, 200_000}, {a.length - 5, 4096},
+                {5 * BlockSums.BLOCK, 1234}, {3, a.length}}) {
+            assertArrayEquals(Arrays.copyOfRange(a, r[0], Math.min(a.length, r[0] + r[1])),
+                    readRange(store, id, r[0], r[1]), r[0] + "+" + r[1]);
+        }
+        ChunkStore.Range one = store.readRange(id, BlockSums.BLOCK + 5, 10, ALLOC);
+        assertEquals(BlockSums.BLOCK, one.header().start());
+        assertEquals(BlockSums.BLOCK, one.header().length());
+        one.payload().release();
+        assertEquals(ErrorCode.INVALID, assertThrows(FsException.class, () -> store.readRange(id, a.length, 1, ALLOC)).code());
+        assertEquals(ErrorCode.NOT_FOUND,
+                assertThrows(FsException.class, () -> store.readRange(ChunkId.of(random(5, 22)), 0, 1, ALLOC)).code());
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aRottenBlockFailsItsSumWhetherOrNotTheChunkWasReadBefore(boolean readBefore) throws Exception {
+        ChunkStore store = new ChunkStore(dir);
+        byte[] a = random(3 * BlockSums.BLOCK, 23);
+        ChunkId id = ChunkId.of(a);
+        put(store, a);
+        if (readBefore) {
+            assertArrayEquals(Arrays.copyOfRange(a, 0, 100), readRange(store, id, 0, 100));
+        }
+        byte[] rotten = a.clone();
+        rotten[2 * BlockSums.BLOCK + 7] ^= 0x01;
+        Files.write(store.pathOf(id), rotten);
+        if (readBefore) {
+            assertArrayEquals(Arrays.copyOfRange(a, 0, 100), readRange(store, id, 0, 100),
+                    "the blocks that kept their sums still read");
+        } else {
+            assertEquals(ErrorCode.CORRUPT, assertThrows(FsException.class, () -> store.readRange(id, 0, 100, ALLOC)).code(),
+                    "a first read verifies the whole chunk");
+        }
+        assertEquals(ErrorCode.CORRUPT,
+                assertThrows(FsException.class, () -> store.readRange(id, 2 * BlockSums.BLOCK, 10, ALLOC)).code());
+        assertEquals(ErrorCode.CORRUPT, assertThrows(FsException.class, () -> store.readRange(id, 0, 10, ALLOC)).code(),
+                "once a block failed, the chunk is verified whole again");
+        Files.write(store.pathOf(id), Arrays.copyOf(a, a.length - 1));
+        assertEquals(ErrorCode.CORRUPT, assertThrows(FsException.class, () -> store.readRange(id, 0, 10, ALLOC)).code());
+    }
+
+    @Test
+    void aSealedStoreReadsPartsOfAChunkToo() throws Exception {
+        ClusterKey key = ClusterKey.generate();
+        ChunkStore store = sealedStore(dir, key);
+        byte[] a = random(2 * BlockSums.BLOCK + 99, 24);
+        putKeyed(store, key, a);
+        ChunkId id = key.contentIds().of(a, 0, a.length);
+        assertArrayEquals(Arrays.copyOfRange(a, BlockSums.BLOCK, BlockSums.BLOCK + 150),
+                readRange(store, id, BlockSums.BLOCK, 150));
+        byte[] sealed = Files.readAllBytes(store.pathOf(id));
+        sealed[sealed.length / 2] ^= 0x01;
+        Files.write(store.pathOf(id), sealed);
+        assertEquals(ErrorCode.CORRUPT, assertThrows(FsException.class, () -> store.readRange(id, 0, 10, ALLOC)).code());
+    }
+
     @Test
     void putReadsAScatteredBufferWithoutConsumingIt() throws Exception {
         ChunkStore store = new ChunkStore(dir);
@@ -228,7 +315,7 @@ class ChunkStoreTest {
         Files.write(file, onDisk);
         assertEquals(ErrorCode.CORRUPT, assertThrows(FsException.class, () -> store.get(id, ALLOC)).code());
 
-        Files.write(file, java.util.Arrays.copyOf(data, 9_999));
+        Files.write(file, Arrays.copyOf(data, 9_999));
         assertEquals(ErrorCode.CORRUPT, assertThrows(FsException.class, () -> store.get(id, ALLOC)).code());
 
         Files.write(file, new byte[0]);

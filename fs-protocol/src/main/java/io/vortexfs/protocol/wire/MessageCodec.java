@@ -114,6 +114,7 @@ public final class MessageCodec {
         kryo.register(Request.GetDrain.class, 132);
         kryo.register(Request.Authenticate.class, 133);
         kryo.register(Request.Prove.class, 134);
+        kryo.register(Request.ReadChunk.class, 135);
 
         kryo.register(Response.ClusterView.class, 200);
         kryo.register(Response.NodeStats.class, 201);
@@ -136,6 +137,7 @@ public final class MessageCodec {
         kryo.register(Response.ChunkRefs.class, 218);
         kryo.register(Response.Drain.class, 219);
         kryo.register(Response.Challenge.class, 220);
+        kryo.register(Response.ChunkRange.class, 221);
         return kryo;
     }
 

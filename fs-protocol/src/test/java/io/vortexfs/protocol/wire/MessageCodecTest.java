@@ -123,6 +123,7 @@ class MessageCodecTest {
         expected.put(Request.GetDrain.class, 132);
         expected.put(Request.Authenticate.class, 133);
         expected.put(Request.Prove.class, 134);
+        expected.put(Request.ReadChunk.class, 135);
         expected.put(Request.Forwarded.class, 126);
         expected.put(Response.ClusterView.class, 200);
         expected.put(Response.NodeStats.class, 201);
@@ -145,6 +146,7 @@ class MessageCodecTest {
         expected.put(Response.ChunkRefs.class, 218);
         expected.put(Response.Drain.class, 219);
         expected.put(Response.Challenge.class, 220);
+        expected.put(Response.ChunkRange.class, 221);
         assertEquals(expected, registeredMessageKinds());
     }
 
