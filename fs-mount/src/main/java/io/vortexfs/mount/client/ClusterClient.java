@@ -465,9 +465,30 @@ public final class ClusterClient implements AutoCloseable {
             if (!actual.equals(id)) {
                 FsException e = new FsException(ErrorCode.CORRUPT, member.address() + " sent bytes of " + actual + " for " + id);
                 LOG.warn(e.getMessage());
+                reportDamaged(member, id);
                 throw e;
             }
             return bytes;
+        }
+    }
+
+    /**
+     * A node sends whole chunks from their files without hashing them (zero-copy); the reader is the
+     * one that checks. Asking it to verify its copy ({@code HasChunks} with verify) has it hash the
+     * file and hand a damaged one to its scrub, which replaces it. Not awaited: the reader goes on to
+     * another copy.
+     */
+    private void reportDamaged(MemberInfo member, ChunkId id) {
+        try {
+            pool.get(new HostPort(member.host(), member.port()))
+                    .call(new Request.HasChunks(List.of(id), true), null, config.requestTimeout())
+                    .whenComplete((r, e) -> {
+                        if (r != null) {
+                            r.close();
+                        }
+                    });
+        } catch (FsException e) {
+            LOG.debug("cannot tell {} that its copy of {} is damaged: {}", member.address(), id, e.toString());
         }
     }
 

@@ -220,6 +220,41 @@ class VortexFileSystemTest {
         other.release(h);
     }
 
+    /**
+     * A node sends whole chunks from their files, unhashed; the mount checks every one. A damaged copy
+     * is refused, and the mount tells the node, which moves it aside at once instead of at its next
+     * scrub.
+     */
+    @Test
+    void aDamagedChunkIsRefusedByTheReaderAndMovedAsideByItsNode() throws Exception {
+        byte[] data = new byte[CHUNK];
+        new Random(9).nextBytes(data);
+        long fh = fs.create("/rot", 0644, 0, 0, true);
+        fs.write(fh, 0, data, data.length);
+        fs.release(fh);
+        String hex = client.getLayout(fs.getattr("/rot").ino()).slots().get(0).ref().id().hex();
+        Path file = dir.resolve("node").resolve("chunks").resolve(hex.substring(0, 2)).resolve(hex);
+        byte[] onDisk = Files.readAllBytes(file);
+        onDisk[onDisk.length / 2] ^= 0x01;
+        Files.write(file, onDisk);
+
+        long reportsBefore = node.metrics().served("HasChunks");
+        VortexFileSystem other = newMount(); // an empty chunk cache
+        long h = other.open("/rot");
+        FsException refused = assertThrows(FsException.class, () -> other.read(h, 0, new byte[CHUNK], CHUNK));
+        assertEquals(ErrorCode.CORRUPT, refused.code());
+        other.release(h);
+
+        Path aside = dir.resolve("node").resolve("damaged-chunks").resolve(hex);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!Files.exists(aside) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertTrue(Files.exists(aside), "the damaged copy is kept aside for the operator");
+        assertTrue(!Files.exists(file), "and no longer served");
+        assertTrue(node.metrics().served("HasChunks") > reportsBefore, "the mount told the node");
+    }
+
     @Test
     void holesAreNotStored() throws Exception {
         long fh = fs.create("/sparse", 0644, 0, 0, true);

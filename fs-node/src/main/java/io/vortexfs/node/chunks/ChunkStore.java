@@ -3,6 +3,8 @@ package io.vortexfs.node.chunks;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.DefaultFileRegion;
+import io.netty.channel.FileRegion;
 import io.vortexfs.node.crypto.Sealer;
 import io.vortexfs.protocol.ChunkId;
 import io.vortexfs.protocol.ContentHash;
@@ -288,6 +290,46 @@ public final class ChunkStore {
         fsyncs.incrementAndGet();
         count.decrementAndGet();
         bytes.addAndGet(-size);
+    }
+
+    /** True when chunk files hold the chunks' bytes as they are (not sealed), so they can be sent as they lie. */
+    public boolean sendsFiles() {
+        return sealer == null;
+    }
+
+    /**
+     * Chunk {@code id}'s file as a region for a channel to send straight from the page cache, without
+     * reading it here: the receiver checks the bytes against the id (and tells this node when they do
+     * not match, see {@code HasChunks}). The caller releases the region, which closes the file. Only
+     * for a store that {@link #sendsFiles()}.
+     */
+    public FileRegion region(ChunkId id) throws FsException {
+        if (sealer != null) {
+            throw new IllegalStateException("a sealed chunk must be opened before it is sent");
+        }
+        FileChannel ch = null;
+        try {
+            ch = FileChannel.open(pathOf(id), StandardOpenOption.READ);
+            long size = ch.size();
+            if (size > Integer.MAX_VALUE) {
+                throw new FsException(ErrorCode.CORRUPT, "chunk file " + id + " is too large: " + size);
+            }
+            FileRegion region = new DefaultFileRegion(ch, 0, size);
+            ch = null;
+            return region;
+        } catch (NoSuchFileException e) {
+            throw new FsException(ErrorCode.NOT_FOUND, "no chunk " + id);
+        } catch (IOException e) {
+            throw new FsException(ErrorCode.IO, "opening chunk " + id + " failed: " + e.getMessage(), e);
+        } finally {
+            if (ch != null) {
+                try {
+                    ch.close();
+                } catch (IOException ignored) {
+                    // Nothing was sent from it.
+                }
+            }
+        }
     }
 
     /**

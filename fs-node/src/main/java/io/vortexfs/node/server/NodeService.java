@@ -3,6 +3,7 @@ package io.vortexfs.node.server;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.FileRegion;
 import io.vortexfs.node.NodeConfig;
 import io.vortexfs.node.NodeIdentity;
 import io.vortexfs.node.chunks.ChunkStore;
@@ -49,6 +50,12 @@ public final class NodeService implements AutoCloseable, io.vortexfs.node.web.No
     private final NodeIdentity identity;
     private final NodeConfig config;
     private final ChunkStore chunks;
+    /**
+     * Whole chunks go out as file regions (sendfile): not under TLS, which must encrypt the bytes in
+     * memory, nor from a sealed store, which must open them. The node then does not hash what it
+     * sends; the receiver does, and reports a mismatch ({@code HasChunks} with verify).
+     */
+    private final boolean sendFiles;
     private final MetadataStore metadata;
     private final Membership membership;
     private final Peers peers;
@@ -76,6 +83,7 @@ public final class NodeService implements AutoCloseable, io.vortexfs.node.web.No
         this.identity = identity;
         this.config = config;
         this.chunks = chunks;
+        this.sendFiles = chunks.sendsFiles() && !config.cluster().tls();
         this.metadata = metadata;
         this.membership = membership;
         this.peers = peers;
@@ -205,6 +213,10 @@ public final class NodeService implements AutoCloseable, io.vortexfs.node.web.No
         } else if (request instanceof Request.GetStats) {
             return reply(stats());
         } else if (request instanceof Request.GetChunk g) {
+            if (sendFiles) {
+                FileRegion file = chunks.region(g.id());
+                return new Reply(new Response.ChunkData(g.id(), (int) file.count()), file);
+            }
             ByteBuf data;
             try {
                 data = chunks.get(g.id(), alloc);

@@ -116,7 +116,7 @@ final class RequestHandler extends SimpleChannelInboundHandler<Envelope> {
     }
 
     private void respond(ChannelHandlerContext ctx, long requestId, Reply reply) {
-        ctx.writeAndFlush(new Envelope(requestId, reply.response(), reply.payload())).addListener(f -> {
+        ctx.writeAndFlush(new Envelope(requestId, reply.response(), reply.payload(), reply.file())).addListener(f -> {
             if (!f.isSuccess() && ctx.channel().isActive()) {
                 LOG.warn("cannot send reply to {}: {}", ctx.channel().remoteAddress(), f.cause().toString());
             }

@@ -94,6 +94,30 @@ class ChunkStoreTest {
         assertEquals(id.hex().substring(0, 2), store.pathOf(id).getParent().getFileName().toString());
     }
 
+    /** A plain store hands out a chunk's file to send as it lies; a sealed one must open it first. */
+    @Test
+    void aPlainStoreSendsChunkFilesAsTheyLie() throws Exception {
+        ChunkStore store = new ChunkStore(dir);
+        assertTrue(store.sendsFiles());
+        byte[] data = random(100_000, 3);
+        put(store, data);
+        io.netty.channel.FileRegion region = store.region(ChunkId.of(data));
+        try {
+            assertEquals(data.length, region.count());
+            java.io.ByteArrayOutputStream sent = new java.io.ByteArrayOutputStream();
+            java.nio.channels.WritableByteChannel out = java.nio.channels.Channels.newChannel(sent);
+            while (region.transferred() < region.count()) {
+                region.transferTo(out, region.transferred());
+            }
+            assertArrayEquals(data, sent.toByteArray());
+        } finally {
+            region.release();
+        }
+        assertEquals(ErrorCode.NOT_FOUND,
+                assertThrows(FsException.class, () -> store.region(ChunkId.of(new byte[] {1}))).code());
+        assertFalse(sealedStore(dir.resolve("sealed"), ClusterKey.generate()).sendsFiles());
+    }
+
     @Test
     void removeDeletesOnceAndKeepsTheCountsRight() throws Exception {
         ChunkStore store = new ChunkStore(dir);

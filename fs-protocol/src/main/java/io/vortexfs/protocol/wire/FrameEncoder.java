@@ -9,7 +9,8 @@ import java.util.List;
 
 /**
  * Writes an {@link Envelope} as a frame: a small buffer with header and Kryo body, followed by the
- * payload buffer itself, so chunk bytes are never copied on the way out. Stateless and sharable.
+ * payload buffer itself, or its file region, so chunk bytes are never copied on the way out.
+ * Stateless and sharable.
  */
 @ChannelHandler.Sharable
 public final class FrameEncoder extends MessageToMessageEncoder<Envelope> {
@@ -33,13 +34,18 @@ public final class FrameEncoder extends MessageToMessageEncoder<Envelope> {
         out.add(head);
         // MessageToMessageEncoder releases the envelope, and so its payload, after encode() (and when
         // encode() throws): the payload goes out retained, as the same buffer, never copied.
-        if (payload.isReadable()) {
+        if (envelope.file() != null) {
+            out.add(envelope.file().retain());
+        } else if (payload.isReadable()) {
             out.add(payload.retain());
         }
     }
 
     /** Encodes an envelope to one buffer outside any pipeline (tests, tools); the payload is copied. */
     public static ByteBuf toBuffer(ByteBufAllocator alloc, Envelope envelope) {
+        if (envelope.file() != null) {
+            throw new IllegalArgumentException("a file region is sent by a channel, not copied into a buffer");
+        }
         byte[] body = MessageCodec.encode(envelope.message(), FrameFormat.DEFAULT_MAX_BODY);
         ByteBuf payload = envelope.payload();
         ByteBuf buf = alloc.buffer(FrameFormat.HEADER_BYTES + body.length + payload.readableBytes());
@@ -55,7 +61,7 @@ public final class FrameEncoder extends MessageToMessageEncoder<Envelope> {
         buf.writeShort(MessageCodec.kindOf(envelope.message()));
         buf.writeLong(envelope.requestId());
         buf.writeInt(body.length);
-        buf.writeInt(envelope.payload().readableBytes());
+        buf.writeInt(Math.toIntExact(envelope.payloadLength()));
         buf.writeBytes(body);
     }
 }
