@@ -2,6 +2,7 @@ package io.vortexfs.mount.fs;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -251,7 +252,7 @@ class VortexFileSystemTest {
             Thread.sleep(20);
         }
         assertTrue(Files.exists(aside), "the damaged copy is kept aside for the operator");
-        assertTrue(!Files.exists(file), "and no longer served");
+        assertFalse(Files.exists(file), "and no longer served");
         assertTrue(node.metrics().served("HasChunks") > reportsBefore, "the mount told the node");
     }
 
