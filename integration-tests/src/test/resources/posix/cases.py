@@ -1681,6 +1681,22 @@ def write_size_visible_through_other_link():
 
 
 @case
+def fstat_of_other_link_sees_change_after_a_moment():
+    # The kernel may keep a file's attributes for one tick of its clock (at most 20 ms at 100 Hz),
+    # and a descriptor of one name does not look the file up again when it changes through another.
+    put("a", b"1")
+    os.link("a", "b")
+    fd = os.open("b", os.O_RDONLY)
+    try:
+        before = os.fstat(fd).st_size
+        put("a", b"123456789")
+        time.sleep(0.05)
+        return "before=%d after=%d" % (before, os.fstat(fd).st_size)
+    finally:
+        os.close(fd)
+
+
+@case
 def rename_over_one_link_drops_nlink():
     put("a", b"x")
     os.link("a", "b")

@@ -35,13 +35,28 @@ public final class FuseMount implements AutoCloseable {
     }
 
     /**
+     * Seconds the kernel may use attributes it was sent. The kernel rounds any value under one tick
+     * of its clock up to one tick and keeps them until the tick after that ends: 4 to 8 ms at 250 Hz.
+     * Zero would make it ask again for attributes that a LOOKUP returned a microsecond before.
+     */
+    static final String KERNEL_ATTR_TIMEOUT = "0.001";
+
+    /**
      * The libfuse 2 options VortexFS mounts with.
      * <ul>
-     *   <li>The kernel caches no attributes or names ({@code attr_timeout=0}, {@code entry_timeout=0}):
-     *       libfuse 2's path-based layer gives every name of a hard-linked file its own kernel inode,
-     *       so a kernel cache would show one name stale after a change through another. The mount's
-     *       own cache, keyed by inode and updated by every local change, answers instead, and holds
-     *       another mount's changes for at most the attribute timeout.</li>
+     *   <li>The kernel keeps no names ({@code entry_timeout=0}) and keeps attributes for a tick of its
+     *       clock ({@link #KERNEL_ATTR_TIMEOUT}): libfuse 2's path-based layer gives every name of a
+     *       hard-linked file its own kernel inode, so a longer kernel cache would show one name stale
+     *       after a change through another. With no names kept, every path the kernel resolves ends
+     *       in a LOOKUP, whose reply refreshes the attributes; the tick only lets the stat that
+     *       follows in the same system call (and the permission checks of a path walk through a
+     *       directory) use them instead of asking again: {@code ls -l} of a directory makes two
+     *       requests per file instead of three to five.
+     *       Only a call on an open descriptor ({@code fstat}, {@code lseek} to the end) can see
+     *       attributes that are a tick old, and then only when they were changed through another
+     *       name of the file (or by another mount) within that tick. The mount's
+     *       own cache, keyed by inode and updated by every local change, answers the LOOKUPs and
+     *       GETATTRs, and holds another mount's changes for at most the attribute timeout.</li>
      *   <li>No {@code hard_remove}: libfuse renames a file unlinked while open to a hidden name, which
      *       the mount turns into an unlink on the cluster while keeping the hidden path for the open
      *       descriptors (VortexFileSystem#hide): fstat on them keeps working, which it cannot with
@@ -51,7 +66,7 @@ public final class FuseMount implements AutoCloseable {
      */
     public static List<String> options(Duration attrTimeout) {
         List<String> o = new ArrayList<>(List.of("fsname=vortex", "subtype=vortex", "big_writes", "max_read=131072",
-                "use_ino", "auto_cache", "default_permissions", "attr_timeout=0", "entry_timeout=0",
+                "use_ino", "auto_cache", "default_permissions", "attr_timeout=" + KERNEL_ATTR_TIMEOUT, "entry_timeout=0",
                 "negative_timeout=0"));
         if ("root".equals(System.getProperty("user.name"))) {
             o.add("allow_other");
