@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -16,12 +17,15 @@ import io.vortexfs.node.crypto.Sealer;
 import io.vortexfs.protocol.rpc.ClusterKey;
 import io.vortexfs.protocol.testing.LeakCheck;
 import io.vortexfs.protocol.ChunkId;
+import io.vortexfs.protocol.ContentHash;
 import io.vortexfs.protocol.ErrorCode;
 import io.vortexfs.protocol.FsException;
 import io.vortexfs.protocol.Response;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -92,6 +96,59 @@ class ChunkStoreTest {
         assertEquals(size, store.bytes());
         assertEquals(id.hex(), store.pathOf(id).getFileName().toString());
         assertEquals(id.hex().substring(0, 2), store.pathOf(id).getParent().getFileName().toString());
+    }
+
+    /** Sizes around the alignment of direct writes and the staging buffer, stored to the byte. */
+    @ParameterizedTest
+    @ValueSource(ints = {511, 513, 4095, 4097, ChunkStore.STAGING_BYTES - 1, ChunkStore.STAGING_BYTES + 1,
+            3 * ChunkStore.STAGING_BYTES + 17})
+    void chunksOfAnySizeAreStoredToTheByte(int size) throws Exception {
+        ChunkStore store = new ChunkStore(dir);
+        byte[] data = random(size, size);
+        ByteBuf scattered = Unpooled.wrappedBuffer(Arrays.copyOfRange(data, 0, size / 3),
+                Arrays.copyOfRange(data, size / 3, size));
+        try {
+            store.put(ChunkId.of(data), scattered);
+        } finally {
+            scattered.release();
+        }
+        assertEquals(size, Files.size(store.pathOf(ChunkId.of(data))));
+        assertArrayEquals(data, get(store, ChunkId.of(data)));
+    }
+
+    /**
+     * On a disk filesystem a chunk file is written around the page cache: none of its pages are in
+     * memory after the write. (MappedByteBuffer#isLoaded asks the kernel with mincore.)
+     */
+    @Test
+    void chunkFilesAreWrittenAroundThePageCache() throws Exception {
+        String type = Files.getFileStore(dir).type();
+        assumeTrue(List.of("ext4", "xfs", "btrfs").contains(type), "direct I/O is known on ext4, xfs and btrfs, not " + type);
+        ChunkStore store = new ChunkStore(dir);
+        assertTrue(store.writesDirect());
+        byte[] data = random(4 << 20, 9);
+        put(store, data);
+        try (FileChannel ch = FileChannel.open(store.pathOf(ChunkId.of(data)), StandardOpenOption.READ)) {
+            assertFalse(ch.map(FileChannel.MapMode.READ_ONLY, 0, data.length).isLoaded(),
+                    "the chunk's pages are not in the page cache");
+        }
+        assertArrayEquals(data, get(store, ChunkId.of(data)));
+    }
+
+    /**
+     * Where direct I/O is refused, chunk files go through the page cache and are stored as well; their
+     * pages are then in memory, which shows that the test above can tell the two apart.
+     */
+    @Test
+    void withoutDirectIoChunkFilesGoThroughThePageCache() throws Exception {
+        ChunkStore store = new ChunkStore(dir, ContentHash.SHA256, null, false);
+        assertFalse(store.writesDirect());
+        byte[] data = random(4 << 20, 10);
+        put(store, data);
+        try (FileChannel ch = FileChannel.open(store.pathOf(ChunkId.of(data)), StandardOpenOption.READ)) {
+            assertTrue(ch.map(FileChannel.MapMode.READ_ONLY, 0, data.length).isLoaded());
+        }
+        assertArrayEquals(data, get(store, ChunkId.of(data)));
     }
 
     /** A plain store hands out a chunk's file to send as it lies; a sealed one must open it first. */
