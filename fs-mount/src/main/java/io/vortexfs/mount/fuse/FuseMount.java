@@ -52,7 +52,8 @@ public final class FuseMount implements AutoCloseable {
      *       follows in the same system call (and the permission checks of a path walk through a
      *       directory) use them instead of asking again: {@code ls -l} of a directory makes two
      *       requests per file instead of three to five.
-     *       Only a call on an open descriptor ({@code fstat}, {@code lseek} to the end) can see
+     *       Only a call on an open descriptor ({@code fstat}, {@code lseek} to the end), or on a
+     *       directory reached without a name (the mount's root, {@code .}, {@code ..}), can see
      *       attributes that are a tick old, and then only when they were changed through another
      *       name of the file (or by another mount) within that tick. The mount's
      *       own cache, keyed by inode and updated by every local change, answers the LOOKUPs and

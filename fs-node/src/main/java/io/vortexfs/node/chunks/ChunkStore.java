@@ -69,13 +69,19 @@ public final class ChunkStore {
     private final BlockSums blockSums = new BlockSums(16_384);
     /**
      * The alignment of direct writes (offsets, lengths and buffer addresses) in bytes, or 0 when the
-     * data directory's filesystem does not take them (tmpfs, some network filesystems).
+     * data directory's filesystem does not take them (some network and FUSE filesystems).
      */
     private final int directAlignment;
-    /** Each writing thread's aligned buffer that a chunk passes through on its way to a direct write. */
-    private final ThreadLocal<ByteBuffer> staging;
     /** Bytes a direct write stages at a time. */
     static final int STAGING_BYTES = 1 << 20;
+    /** The largest alignment a direct write may need; a filesystem that asks for more is written through the page cache. */
+    private static final int MAX_ALIGNMENT = 64 << 10;
+    /**
+     * Each writing thread's buffer that a chunk passes through on its way to a direct write, shared by
+     * every store in the process; aligned for each write with {@link ByteBuffer#alignedSlice}.
+     */
+    private static final ThreadLocal<ByteBuffer> STAGING =
+            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(STAGING_BYTES + MAX_ALIGNMENT));
 
     /** A store of plain chunks named by their SHA-256. */
     public ChunkStore(Path dataDir) throws IOException {
@@ -100,8 +106,6 @@ public final class ChunkStore {
         clearTemporaries();
         scan();
         this.directAlignment = tryDirect ? probeDirectWrites(tmp) : 0;
-        int align = Math.max(directAlignment, 1);
-        this.staging = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(STAGING_BYTES + align).alignedSlice(align));
     }
 
     /**
@@ -117,7 +121,7 @@ public final class ChunkStore {
         Path probe = dir.resolve("direct-probe-" + UUID.randomUUID());
         try {
             int align = (int) Math.max(512, Files.getFileStore(dir).getBlockSize());
-            if (align > STAGING_BYTES || Integer.bitCount(align) != 1) {
+            if (align > MAX_ALIGNMENT || Integer.bitCount(align) != 1) {
                 return 0;
             }
             Set<OpenOption> options = Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
@@ -283,7 +287,7 @@ public final class ChunkStore {
      */
     private void writeDirect(Path temp, ByteBuf file) throws IOException {
         Set<OpenOption> options = Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT);
-        ByteBuffer stage = staging.get();
+        ByteBuffer stage = STAGING.get().clear().alignedSlice(directAlignment);
         int length = file.readableBytes();
         try (FileChannel ch = FileChannel.open(temp, options)) {
             for (int done = 0; done < length; ) {
