@@ -423,8 +423,24 @@ public final class ClusterClient implements AutoCloseable {
             if (view == before) {
                 throw e;
             }
-            return fromAnyHolderOnce(id, read);
+            try {
+                return fromAnyHolderOnce(id, read);
+            } catch (FsException again) {
+                throw moreTelling(e, again);
+            }
         }
+    }
+
+    /**
+     * Of two failures to read a chunk, the one to report: a damaged copy over any other, since the
+     * holder that sent it may have moved it aside (after {@link #reportDamaged}) by the time it is
+     * asked again, and "not found" would hide why; otherwise the later one.
+     */
+    private static FsException moreTelling(FsException earlier, FsException later) {
+        if (earlier == null) {
+            return later;
+        }
+        return earlier.code() == ErrorCode.CORRUPT && later.code() != ErrorCode.CORRUPT ? earlier : later;
     }
 
     private byte[] fromAnyHolderOnce(ChunkId id, ChunkRead read) throws FsException {
@@ -434,7 +450,7 @@ public final class ClusterClient implements AutoCloseable {
             try {
                 return read.from(owner);
             } catch (FsException e) {
-                last = e;
+                last = moreTelling(last, e);
             }
         }
         // Just after the ring changed (a member joined, returned or went OUT) a new owner may not have
@@ -447,8 +463,8 @@ public final class ClusterClient implements AutoCloseable {
                 try {
                     return read.from(m);
                 } catch (FsException e) {
-                    if (last == null) {
-                        last = e;
+                    if (last == null || e.code() == ErrorCode.CORRUPT) {
+                        last = moreTelling(last, e);
                     }
                 }
             }
