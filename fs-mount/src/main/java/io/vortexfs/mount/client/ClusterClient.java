@@ -464,7 +464,7 @@ public final class ClusterClient implements AutoCloseable {
                     return read.from(m);
                 } catch (FsException e) {
                     if (last == null || e.code() == ErrorCode.CORRUPT) {
-                        last = moreTelling(last, e);
+                        last = e;
                     }
                 }
             }

@@ -82,6 +82,9 @@ public final class ChunkStore {
      */
     private static final ThreadLocal<ByteBuffer> STAGING =
             ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(STAGING_BYTES + MAX_ALIGNMENT));
+    /** How a chunk file (and the probe at start) is opened for direct writes. */
+    private static final Set<OpenOption> DIRECT_WRITE =
+            Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT);
 
     /** A store of plain chunks named by their SHA-256. */
     public ChunkStore(Path dataDir) throws IOException {
@@ -124,9 +127,7 @@ public final class ChunkStore {
             if (align > MAX_ALIGNMENT || Integer.bitCount(align) != 1) {
                 return 0;
             }
-            Set<OpenOption> options = Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-                    ExtendedOpenOption.DIRECT);
-            try (FileChannel ch = FileChannel.open(probe, options)) {
+            try (FileChannel ch = FileChannel.open(probe, DIRECT_WRITE)) {
                 ch.write(ByteBuffer.allocateDirect(2 * align).alignedSlice(align).limit(align));
             }
             return align;
@@ -286,10 +287,9 @@ public final class ChunkStore {
      * write leaves the file's size and the device's cache to it.
      */
     private void writeDirect(Path temp, ByteBuf file) throws IOException {
-        Set<OpenOption> options = Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT);
         ByteBuffer stage = STAGING.get().clear().alignedSlice(directAlignment);
         int length = file.readableBytes();
-        try (FileChannel ch = FileChannel.open(temp, options)) {
+        try (FileChannel ch = FileChannel.open(temp, DIRECT_WRITE)) {
             for (int done = 0; done < length; ) {
                 int n = Math.min(STAGING_BYTES, length - done);
                 stage.clear();
