@@ -74,8 +74,12 @@ final class OpenFile {
     int handles;
 
     /**
-     * A chunk being written: bytes past {@code length} are zeros. The array starts small and doubles
-     * up to the chunk size, so a small file never pays for zeroing a whole chunk.
+     * A chunk being written: bytes past {@code length} are zeros. The first chunk of a file starts
+     * small and doubles up to the chunk size, so a small file never pays for zeroing a whole chunk.
+     * A later chunk that a large write starts is a stream going on (a copy writes 128 KiB at a
+     * time): it starts whole, since doubling would allocate, zero and copy up to twice the chunk
+     * again on the way. Small appends (a log) still start small, so files kept open with a little
+     * unsaved data each do not use up the mount's budget.
      */
     private static final class Buffer {
         static final int INITIAL = 64 << 10;
@@ -85,14 +89,14 @@ final class OpenFile {
         /** Budget units this buffer holds; given back when it is saved or discarded. */
         int charged;
 
-        Buffer(int max, int charged) {
+        Buffer(int max, int capacity, int charged) {
             this.max = max;
-            this.data = new byte[initialCapacity(max)];
+            this.data = new byte[capacity];
             this.charged = charged;
         }
 
-        static int initialCapacity(int max) {
-            return Math.min(INITIAL, max);
+        static int initialCapacity(long index, int firstWrite, int max) {
+            return index > 0 && firstWrite >= INITIAL ? max : Math.min(INITIAL, max);
         }
 
         int grownCapacity(int n) {
@@ -273,11 +277,12 @@ final class OpenFile {
         while (dirty.size() >= maxDirty) {
             uploadOldest();
         }
-        int units = DirtyBudget.units(Buffer.initialCapacity(chunkSize));
+        int capacity = Buffer.initialCapacity(index, take, chunkSize);
+        int units = DirtyBudget.units(capacity);
         charge(units, -1);
         boolean ok = false;
         try {
-            b = new Buffer(chunkSize, units);
+            b = new Buffer(chunkSize, capacity, units);
             long chunkStart = index * chunkSize;
             Buffer sending = uploading(index);
             ChunkRef ref = slots.get(index);

@@ -360,6 +360,34 @@ class VortexFileSystemTest {
     }
 
     @Test
+    void aStreamedFileAllocatesEachChunkPastTheFirstOnce() throws Exception {
+        int chunk = 1 << 20;
+        int chunks = 8;
+        VortexFileSystem mount = new VortexFileSystem(client, MountConfig.withChunkSize(chunk));
+        byte[] data = new byte[chunks * chunk];
+        new Random(8).nextBytes(data);
+        byte[] piece = new byte[128 << 10];
+        long fh = mount.create("/stream", 0644, 0, 0, true);
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long before = threads.getCurrentThreadAllocatedBytes();
+        for (int at = 0; at < data.length; at += piece.length) {
+            System.arraycopy(data, at, piece, 0, piece.length);
+            mount.write(fh, at, piece, piece.length);
+        }
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        mount.release(fh);
+        // The first chunk grows from 64 KiB by doubling (2 MiB in all); the others are allocated whole.
+        // Doubling every chunk would take twice the chunk each: 16 MiB.
+        assertTrue(allocated < (chunks + 2L) * chunk, "the writer allocated " + allocated + " bytes");
+        long h = mount.open("/stream");
+        byte[] got = new byte[data.length];
+        assertEquals(data.length, mount.read(h, 0, got, got.length));
+        assertArrayEquals(data, got);
+        mount.release(h);
+    }
+
+    @Test
     void aFileWithChunksLargerThanHalfTheBudgetIsWrittenWithoutWaitingOnItself() throws Exception {
         // Created by a mount with 3-chunk-unit chunks; written through one whose whole budget is 4 units.
         VortexFileSystem bigChunks = new VortexFileSystem(client,
