@@ -1,6 +1,7 @@
 package io.vortexfs.mount.client;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoopGroup;
 import io.vortexfs.protocol.Attr;
@@ -335,8 +336,26 @@ public final class ClusterClient implements AutoCloseable {
     /**
      * Stores {@code length} bytes of {@code data} as chunk {@code id} on the live owners of the id,
      * and returns once the write quorum holds it durably.
+     *
+     * <p>The bytes are copied once into a pooled direct buffer that every send shares. Sent from the
+     * heap array, each connection would copy them into a direct buffer of its own, which for a chunk
+     * above the event loop's pooled sizes means allocating, zeroing and freeing it once per copy.
      */
     public void putChunk(ChunkId id, byte[] data, int length) throws FsException {
+        ByteBuf shared = PooledByteBufAllocator.DEFAULT.directBuffer(length, length).writeBytes(data, 0, length);
+        CompletableFuture<Void> done;
+        try {
+            done = storeChunk(id, shared);
+        } catch (RuntimeException e) {
+            shared.release();
+            throw e;
+        }
+        // Released when every send has been made: a chain's retries start before the result completes.
+        done.whenComplete((r, e) -> shared.release());
+        awaitStored(done, "chunk " + id);
+    }
+
+    private CompletableFuture<Void> storeChunk(ChunkId id, ByteBuf bytes) {
         Response.ClusterView v = view;
         List<MemberInfo> owners = ring.owners(HashRing.pointOf(id), v.replicas());
         List<HostPort> live = new ArrayList<>();
@@ -352,7 +371,7 @@ public final class ClusterClient implements AutoCloseable {
         String what = "chunk " + id;
         CompletableFuture<Void> done;
         if (Topology.parse(v.topology()) == Topology.RING) {
-            done = Chains.along(live, chain -> sendChunk(chain, id, data, length))
+            done = Chains.along(live, chain -> sendChunk(chain, id, bytes))
                     .thenApply(copies -> {
                         try {
                             Quorum.check(copies, required, what, null);
@@ -364,10 +383,14 @@ public final class ClusterClient implements AutoCloseable {
         } else {
             List<CompletableFuture<Integer>> branches = new ArrayList<>();
             for (HostPort h : live) {
-                branches.add(sendChunk(List.of(h), id, data, length));
+                branches.add(sendChunk(List.of(h), id, bytes));
             }
             done = Chains.quorum(branches, required, what);
         }
+        return done;
+    }
+
+    private void awaitStored(CompletableFuture<Void> done, String what) throws FsException {
         try {
             done.get(config.requestTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.ExecutionException e) {
@@ -381,7 +404,7 @@ public final class ClusterClient implements AutoCloseable {
     }
 
     /** Sends a chunk to the head of {@code chain}, which passes it on along the rest. */
-    private CompletableFuture<Integer> sendChunk(List<HostPort> chain, ChunkId id, byte[] data, int length) {
+    private CompletableFuture<Integer> sendChunk(List<HostPort> chain, ChunkId id, ByteBuf bytes) {
         List<String> rest = new ArrayList<>();
         for (HostPort h : chain.subList(1, chain.size())) {
             rest.add(h.toString());
@@ -392,7 +415,7 @@ public final class ClusterClient implements AutoCloseable {
         } catch (FsException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return Chains.copies(c.call(new Request.PutChunk(id, length, rest), Unpooled.wrappedBuffer(data, 0, length),
+        return Chains.copies(c.call(new Request.PutChunk(id, bytes.readableBytes(), rest), bytes.retainedDuplicate(),
                 config.requestTimeout()));
     }
 
