@@ -54,7 +54,7 @@ final class Mounting implements AutoCloseable {
         }
         VortexFileSystem fs = new VortexFileSystem(client, mountConfig);
         try {
-            FuseMount mount = FuseMount.mount(fs, mp, FuseMount.options(mountConfig.attrTimeout()), Duration.ofSeconds(20));
+            FuseMount mount = FuseMount.mount(fs, mp, FuseMount.options(), Duration.ofSeconds(20));
             return new Mounting(client, fs, mount);
         } catch (IOException | RuntimeException e) {
             client.close();

@@ -65,7 +65,7 @@ public final class FuseMount implements AutoCloseable {
      *       a removed node).</li>
      * </ul>
      */
-    public static List<String> options(Duration attrTimeout) {
+    public static List<String> options() {
         List<String> o = new ArrayList<>(List.of("fsname=vortex", "subtype=vortex", "big_writes", "max_read=131072",
                 "use_ino", "auto_cache", "default_permissions", "attr_timeout=" + KERNEL_ATTR_TIMEOUT, "entry_timeout=0",
                 "negative_timeout=0"));
