@@ -173,7 +173,23 @@ final class OpenFile {
         committedSize = size;
     }
 
-    synchronized int read(long offset, byte[] dst, int length) throws FsException {
+    /**
+     * Reads what the file holds at {@code [offset, offset + length)} into {@code dst}. What is in
+     * memory (buffers, cached chunks, holes) is copied under the monitor; chunks that must come from
+     * the cluster are fetched after it is let go, from the refs seen under it. So a read waiting on
+     * the network holds up neither the file's other readers nor its writers, and the bytes it returns
+     * are the file as it was at one instant.
+     */
+    int read(long offset, byte[] dst, int length) throws FsException {
+        List<Fetch> fetches = new ArrayList<>(2);
+        int n = readHeld(offset, dst, length, fetches);
+        for (Fetch f : fetches) {
+            fetchInto(f, dst);
+        }
+        return n;
+    }
+
+    private synchronized int readHeld(long offset, byte[] dst, int length, List<Fetch> fetches) {
         if (offset >= size || length <= 0) {
             return 0;
         }
@@ -203,28 +219,35 @@ final class OpenFile {
             if (b == null) {
                 b = uploading(index);
             }
+            ChunkRef ref = b == null ? slots.get(index) : null;
+            byte[] cached = ref == null ? null : cache.peek(ref.id());
             if (b != null) {
                 copyOut(b.data, b.length, within, dst, done, take);
+            } else if (ref == null || within >= ref.length()) {
+                Arrays.fill(dst, done, done + take, (byte) 0); // a hole, or past what the chunk holds
+            } else if (cached != null) {
+                copyOut(cached, Math.min(ref.length(), cached.length), within, dst, done, take);
             } else {
-                ChunkRef ref = slots.get(index);
-                if (ref == null) {
-                    Arrays.fill(dst, done, done + take, (byte) 0);
-                } else {
-                    byte[] data = cache.peek(ref.id());
-                    if (data == null && !sequential && within < ref.length()) {
-                        byte[] part = client.readChunk(ref.id(), within, Math.min(take, ref.length() - within));
-                        copyOut(part, part.length, 0, dst, done, take);
-                    } else {
-                        if (data == null) {
-                            data = cache.get(ref.id());
-                        }
-                        copyOut(data, Math.min(ref.length(), data.length), within, dst, done, take);
-                    }
-                }
+                fetches.add(new Fetch(ref, within, done, take, sequential));
             }
             done += take;
         }
         return n;
+    }
+
+    /** Part of a read that needs a chunk from the cluster: whole (and cached) if sequential, else its blocks. */
+    private record Fetch(ChunkRef ref, int within, int at, int take, boolean whole) {
+    }
+
+    private void fetchInto(Fetch f, byte[] dst) throws FsException {
+        ChunkRef ref = f.ref();
+        if (f.whole()) {
+            byte[] data = cache.get(ref.id());
+            copyOut(data, Math.min(ref.length(), data.length), f.within(), dst, f.at(), f.take());
+        } else {
+            byte[] part = client.readChunk(ref.id(), f.within(), Math.min(f.take(), ref.length() - f.within()));
+            copyOut(part, part.length, 0, dst, f.at(), f.take());
+        }
     }
 
     /** The newest buffer of chunk {@code index} still uploading, or null. */

@@ -14,14 +14,20 @@ import io.vortexfs.protocol.Attr;
 import io.vortexfs.protocol.DirEntry;
 import io.vortexfs.protocol.ErrorCode;
 import io.vortexfs.protocol.FsException;
+import io.vortexfs.protocol.Response;
 import io.vortexfs.protocol.rpc.HostPort;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -385,6 +391,52 @@ class VortexFileSystemTest {
         assertEquals(data.length, mount.read(h, 0, got, got.length));
         assertArrayEquals(data, got);
         mount.release(h);
+    }
+
+    @Test
+    void aReadWaitingForTheClusterDoesNotHoldUpTheFilesOtherReaders() throws Exception {
+        byte[] data = new byte[2 * CHUNK];
+        new Random(9).nextBytes(data);
+        long fh = fs.create("/shared", 0644, 0, 0, true);
+        fs.write(fh, 0, data, data.length);
+        fs.release(fh);
+        Response.Layout layout = client.getLayout(fs.getattr("/shared").ino());
+        ChunkCache cache = new ChunkCache(client, 4, Duration.ofSeconds(5));
+        // Chunk 0 is on its way, by a fetch that has not run yet: whoever reads it waits.
+        List<Runnable> held = new ArrayList<>();
+        cache.prefetch(layout.slots().get(0).ref().id(), held::add);
+        OpenFile file = new OpenFile(layout, client, cache, new DirtyBudget(4 * CHUNK), 2, 3, 0, Runnable::run,
+                Duration.ofSeconds(5));
+        ExecutorService readers = Executors.newFixedThreadPool(2);
+        try {
+            byte[] first = new byte[CHUNK];
+            AtomicReference<Thread> firstReader = new AtomicReference<>();
+            Future<Integer> waiting = readers.submit(() -> {
+                firstReader.set(Thread.currentThread());
+                return file.read(0, first, CHUNK);
+            });
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (firstReader.get() == null || !waitingForChunk(firstReader.get())) {
+                assertTrue(System.nanoTime() < deadline, "the first read never waited for its chunk");
+                Thread.sleep(5);
+            }
+            byte[] second = new byte[CHUNK];
+            Future<Integer> other = readers.submit(() -> file.read(CHUNK, second, CHUNK));
+            assertEquals(CHUNK, other.get(3, TimeUnit.SECONDS), "the other read waited for the first");
+            assertArrayEquals(Arrays.copyOfRange(data, CHUNK, 2 * CHUNK), second);
+            assertFalse(waiting.isDone());
+            held.remove(0).run();
+            assertEquals(CHUNK, waiting.get(5, TimeUnit.SECONDS));
+            assertArrayEquals(Arrays.copyOfRange(data, 0, CHUNK), first);
+        } finally {
+            held.forEach(Runnable::run);
+            readers.shutdownNow();
+        }
+    }
+
+    private static boolean waitingForChunk(Thread t) {
+        return t.getState() == Thread.State.TIMED_WAITING && Arrays.stream(t.getStackTrace())
+                .anyMatch(f -> f.getClassName().equals(ChunkCache.class.getName()) && f.getMethodName().equals("get"));
     }
 
     @Test
