@@ -27,8 +27,8 @@ class BenchSmokeTest {
         Shell.Result r = Shell.exec(List.of(Vortex.HOME.resolve("bin/vortex").toString(), "bench", "--size", "4M", "--files", "20",
                 "--seconds", "1", "--dir", dir.toString()), null, Map.of(), 240).ok();
         for (String workload : List.of("seq-write-MiB/s", "seq-read-uncached-MiB/s", "reread-cached-MiB/s",
-                "randread-4k-IOPS", "create-4k-files/s", "ls-l-seconds", "unlink-files/s", "cp-r-tree-in-out-s",
-                "create-empty-files/s")) {
+                "randread-4k-IOPS", "randread-4k-4jobs-IOPS", "create-4k-files/s", "ls-l-seconds", "unlink-files/s",
+                "cp-r-tree-in-out-s", "create-empty-files/s")) {
             String row = r.out().lines().filter(l -> l.startsWith(workload + " ")).findFirst()
                     .orElseThrow(() -> new AssertionError("no row for " + workload + " in:\n" + r.out() + r.err()));
             String[] f = row.trim().split("\\s+");
