@@ -414,6 +414,18 @@ public sealed interface Request extends Message {
     }
 
     /**
+     * Takes ({@code take}) or gives back the cluster's one lease on moving a directory to another
+     * parent, asked of the coordinator of the root's partition by the node running such a rename;
+     * answered with {@link Response.Ok}, or refused with BUSY while another holder's lease runs.
+     */
+    record MoveLease(int partition, long holder, boolean take) implements Request {
+        public MoveLease {
+            require(partition >= 0, "partition < 0");
+            require(holder != 0, "holder 0");
+        }
+    }
+
+    /**
      * A metadata request a node passes, with its payload, to the coordinator of the request's
      * partition, so that any node can take any request. The coordinator serves it or refuses it; it
      * never passes it on again, so a request makes at most one extra hop.

@@ -86,7 +86,9 @@ public final class Samples {
                         040755, 1000, 1000, Long.MAX_VALUE),
                 new Request.GetAttrs(0, List.of()),
                 new Request.GetAttrs(5, List.of(5L, Long.MAX_VALUE)),
-                new Request.GetEntry(2, 1, "name"));
+                new Request.GetEntry(2, 1, "name"),
+                new Request.MoveLease(0, Long.MIN_VALUE, true),
+                new Request.MoveLease(4095, 1, false));
     }
 
     public static List<Response> responses() {

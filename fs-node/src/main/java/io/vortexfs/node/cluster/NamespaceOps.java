@@ -80,6 +80,8 @@ public final class NamespaceOps implements AutoCloseable {
     private final Map<Integer, ReentrantLock> locks = new ConcurrentHashMap<>();
     private final Set<Long> driving = ConcurrentHashMap.newKeySet();
     private final SecureRandom random = new SecureRandom();
+    /** Held here while this node coordinates the root's partition; see {@link MoveLease}. */
+    private final MoveLease moveLease = new MoveLease(System::nanoTime);
     private final ScheduledExecutorService redriver;
 
     public NamespaceOps(MetadataStore store, Membership membership, Peers peers, PartitionReplicator replicator,
@@ -217,6 +219,14 @@ public final class NamespaceOps implements AutoCloseable {
         } else if (request instanceof Request.GetEntry g) {
             replicator.ensureCoordinator(g.partition());
             return reply(new Response.Entry(store.entry(g.parent(), g.name())));
+        } else if (request instanceof Request.MoveLease m) {
+            replicator.ensureCoordinator(m.partition());
+            if (!m.take()) {
+                moveLease.giveBack(m.holder());
+            } else if (!moveLease.take(m.holder(), moveLeaseLength())) {
+                throw new FsException(ErrorCode.BUSY, "another directory is being moved");
+            }
+            return reply(new Response.Ok());
         }
         throw new FsException(ErrorCode.NOT_SUPPORTED, "not a partition request: " + request.getClass().getSimpleName());
     }
@@ -359,10 +369,27 @@ public final class NamespaceOps implements AutoCloseable {
         if (s == null) {
             throw new FsException(ErrorCode.NOT_FOUND, "no entry '" + srcName + "'");
         }
-        // The walk up crosses partitions, which the store, seeing only its own, cannot do.
-        if (s.isDirectory() && srcParent != dstParent && isAncestorOrSelf(src, dstParent)) {
-            throw new FsException(ErrorCode.INVALID, "cannot move a directory into itself");
+        if (!s.isDirectory() || srcParent == dstParent) {
+            moveEntry(home, srcParent, srcName, dstParent, dstName, src, dst, s);
+            return;
         }
+        // A directory to another parent: one such move in the cluster at a time (see MoveLease), and
+        // under it the walk up, which crosses partitions that the store, seeing only its own, cannot.
+        long mover = takeMoveLease();
+        try {
+            if (isAncestorOrSelf(src, dstParent)) {
+                throw new FsException(ErrorCode.INVALID, "cannot move a directory into itself");
+            }
+            moveEntry(home, srcParent, srcName, dstParent, dstName, src, dst, s);
+        } finally {
+            giveBackMoveLease(mover);
+        }
+    }
+
+    /** The rename once checked: one change of the home partition, or a plan across partitions. */
+    private void moveEntry(int home, long srcParent, String srcName, long dstParent, String dstName, long src, long dst,
+            Attr s) throws FsException {
+        int dstHome = store.partitionOf(dstParent);
         if (dstHome == home && store.partitionOf(src) == home && (dst == 0 || store.partitionOf(dst) == home)) {
             store.rename(srcParent, srcName, dstParent, dstName);
             return;
@@ -398,6 +425,53 @@ public final class NamespaceOps implements AutoCloseable {
         plan.add(PartitionStep.entry(home, intent, 3, PartitionStep.REMOVE_ENTRY, srcParent, srcName, src, 0, -moved, now),
                 null);
         run(plan);
+    }
+
+    /**
+     * Takes the cluster's lease on moving a directory, from the coordinator of the root's partition,
+     * waiting while another move holds it (moves take milliseconds; a dead holder's lease runs out).
+     */
+    private long takeMoveLease() throws FsException {
+        long holder = random.nextLong() | 1;
+        int partition = store.partitionOf(MetadataStore.ROOT);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (long pause = 1; ; pause = Math.min(pause * 2, 50)) {
+            try {
+                call(partition, new Request.MoveLease(partition, holder, true), null).close();
+                return holder;
+            } catch (FsException e) {
+                if (e.code() != ErrorCode.BUSY) {
+                    throw e;
+                }
+                if (System.nanoTime() - deadline > 0) {
+                    throw new FsException(ErrorCode.TIMEOUT, "another directory move went on for " + timeout.toSeconds()
+                            + " s");
+                }
+            }
+            try {
+                Thread.sleep(pause);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new FsException(ErrorCode.TIMEOUT, "interrupted while waiting to move a directory");
+            }
+        }
+    }
+
+    private void giveBackMoveLease(long holder) {
+        int partition = store.partitionOf(MetadataStore.ROOT);
+        try {
+            call(partition, new Request.MoveLease(partition, holder, false), null).close();
+        } catch (FsException e) {
+            LOG.debug("could not give back the move lease, which runs out by itself: {}", e.getMessage());
+        }
+    }
+
+    /**
+     * Long enough for a move whose steps wait for a partition changing hands, short enough that a
+     * holder that died stops other moves only briefly.
+     */
+    private Duration moveLeaseLength() {
+        return timeout.multipliedBy(2);
     }
 
     /** True when {@code ino} is {@code dir} or one of its ancestors; walks up across partitions. */

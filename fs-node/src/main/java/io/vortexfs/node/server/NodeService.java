@@ -116,7 +116,7 @@ public final class NodeService implements AutoCloseable, io.vortexfs.node.web.No
             return control;
         }
         if (request instanceof Request.PartitionStep || request instanceof Request.GetAttrs
-                || request instanceof Request.GetEntry) {
+                || request instanceof Request.GetEntry || request instanceof Request.MoveLease) {
             return partitionWork;
         }
         return workers;
@@ -150,7 +150,7 @@ public final class NodeService implements AutoCloseable, io.vortexfs.node.web.No
         } else if (request instanceof Request.Forwarded f) {
             return CompletableFuture.completedFuture(dispatchNow(f.request(), payload));
         } else if (request instanceof Request.PartitionStep || request instanceof Request.GetAttrs
-                || request instanceof Request.GetEntry) {
+                || request instanceof Request.GetEntry || request instanceof Request.MoveLease) {
             return CompletableFuture.completedFuture(namespace.serve(request, payload));
         }
         long ino = Request.routingInode(request);

@@ -2,6 +2,7 @@ package io.vortexfs.node.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -18,6 +19,7 @@ import io.vortexfs.protocol.MemberState;
 import io.vortexfs.protocol.Request;
 import io.vortexfs.protocol.Response;
 import io.vortexfs.protocol.Topology;
+import io.vortexfs.protocol.placement.Partitions;
 import io.vortexfs.protocol.rpc.ConnectionPool;
 import io.vortexfs.protocol.rpc.EventLoops;
 import io.vortexfs.protocol.rpc.HostPort;
@@ -28,6 +30,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
@@ -390,6 +396,58 @@ class ClusterNodesTest {
         }
         assertEquals(List.of(), names(any, 1));
         assertFsckClean();
+    }
+
+    @Test
+    void twoDirectoriesMovedIntoEachOtherAtOnceNeverMakeALoop() throws Exception {
+        cluster(3, Topology.ALL_TO_ALL, 3);
+        int partitions = nodes.get(0).membership().settings().partitions();
+        ExecutorService movers = Executors.newFixedThreadPool(2);
+        try {
+            int raced = 0;
+            for (int round = 0; raced < 10 && round < 100; round++) {
+                Attr p = mk(nodes.get(0), 1, "p" + round, FileType.S_IFDIR);
+                Attr q = mk(nodes.get(1), 1, "q" + round, FileType.S_IFDIR);
+                // Each rename is run by the coordinator of its source's parent: two different partitions.
+                if (Partitions.of(p.ino(), partitions) == Partitions.of(q.ino(), partitions)) {
+                    continue;
+                }
+                raced++;
+                Attr a = mk(nodes.get(0), p.ino(), "a", FileType.S_IFDIR);
+                Attr b = mk(nodes.get(1), q.ino(), "b", FileType.S_IFDIR);
+                CountDownLatch go = new CountDownLatch(1);
+                Future<FsException> aIntoB = movers.submit(() -> renameWhen(go, nodes.get(0), p.ino(), "a", b.ino()));
+                Future<FsException> bIntoA = movers.submit(() -> renameWhen(go, nodes.get(1), q.ino(), "b", a.ino()));
+                go.countDown();
+                List<FsException> refusals = new ArrayList<>();
+                for (Future<FsException> f : List.of(aIntoB, bIntoA)) {
+                    FsException e = f.get(30, TimeUnit.SECONDS);
+                    if (e != null) {
+                        assertEquals(ErrorCode.INVALID, e.code(), "round " + round + ": " + e.getMessage());
+                        refusals.add(e);
+                    }
+                }
+                long aParent = ((Response.AttrReply) callOk(nodes.get(2), new Request.GetAttr(a.ino()))).attr().parent();
+                long bParent = ((Response.AttrReply) callOk(nodes.get(2), new Request.GetAttr(b.ino()))).attr().parent();
+                assertFalse(aParent == b.ino() && bParent == a.ino(), "round " + round + ": a and b hold each other");
+                assertEquals(1, refusals.size(), "round " + round + ": exactly one move is refused as a move into itself");
+            }
+            assertEquals(10, raced, "rounds whose two renames ran in different partitions");
+        } finally {
+            movers.shutdownNow();
+        }
+        assertFsckClean();
+    }
+
+    /** Renames {@code parent/name} into {@code into} once {@code go} opens; the refusal, or null. */
+    private FsException renameWhen(CountDownLatch go, Node n, long parent, String name, long into) throws Exception {
+        go.await();
+        try {
+            callOk(n, new Request.Rename(parent, name, into, name));
+            return null;
+        } catch (FsException e) {
+            return e;
+        }
     }
 
     @Test

@@ -115,6 +115,7 @@ public final class MessageCodec {
         kryo.register(Request.Authenticate.class, 133);
         kryo.register(Request.Prove.class, 134);
         kryo.register(Request.ReadChunk.class, 135);
+        kryo.register(Request.MoveLease.class, 136);
 
         kryo.register(Response.ClusterView.class, 200);
         kryo.register(Response.NodeStats.class, 201);

@@ -124,6 +124,7 @@ class MessageCodecTest {
         expected.put(Request.Authenticate.class, 133);
         expected.put(Request.Prove.class, 134);
         expected.put(Request.ReadChunk.class, 135);
+        expected.put(Request.MoveLease.class, 136);
         expected.put(Request.Forwarded.class, 126);
         expected.put(Response.ClusterView.class, 200);
         expected.put(Response.NodeStats.class, 201);
