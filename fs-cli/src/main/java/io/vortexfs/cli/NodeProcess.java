@@ -111,6 +111,14 @@ final class NodeProcess {
     }
 
     /** SIGTERM, then SIGKILL if the node has not stopped within 10 s. */
+    /** Asks the node to stop (SIGTERM) without waiting for it: {@link #stop} then waits. */
+    void askToStop() {
+        if (process.isAlive()) {
+            process.destroy();
+        }
+    }
+
+    /** Stops the node: SIGTERM, then SIGKILL if it has not exited within 10 s. */
     void stop() {
         if (!process.isAlive()) {
             return;

@@ -10,6 +10,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -19,6 +22,7 @@ import picocli.CommandLine.Option;
                 + "stops it all.",
             "Data stays in the data directory (node-1, node-2, ... under it), so the next `vortex up` finds every file again."})
 final class UpCommand implements Runnable {
+    private static final Logger LOG = LoggerFactory.getLogger(UpCommand.class);
     /** Printed once the mount serves; scripts wait for this line. */
     static final String READY = "VORTEX-READY";
     static final int DEFAULT_HTTP_PORT = 7480;
@@ -181,11 +185,21 @@ final class UpCommand implements Runnable {
     }
 
     private static void shutDown(Mounting mounting, List<NodeProcess> nodes) {
+        long start = System.nanoTime();
         if (mounting != null) {
             mounting.close();
         }
-        for (int i = nodes.size() - 1; i >= 0; i--) {
-            nodes.get(i).stop();
+        long unmounted = System.nanoTime();
+        // All at once: each closes its own files, and none needs the others to do so.
+        for (NodeProcess n : nodes) {
+            n.askToStop();
+        }
+        for (NodeProcess n : nodes) {
+            n.stop();
+        }
+        if (mounting != null) {
+            LOG.info("shut down: the mount in {} ms, {} nodes in {} ms", TimeUnit.NANOSECONDS.toMillis(unmounted - start),
+                    nodes.size(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - unmounted));
         }
     }
 
