@@ -21,8 +21,11 @@ class UpTest {
     private String ready;
 
     private Vortex.Proc up(Path mp, Path data, String... more) throws Exception {
-        List<String> cmd = new java.util.ArrayList<>(List.of(Vortex.HOME.resolve("bin/vortex").toString(), "up", "--mount",
-                mp.toString(), "--data", data.toString(), "--port", "0"));
+        // As from a terminal, where Ctrl-C reaches it: a suite started in the background (`bin/test &`) hands
+        // its children SIGINT ignored, and the JVM then leaves it ignored.
+        List<String> cmd = new java.util.ArrayList<>(List.of("env", "--default-signal=INT",
+                Vortex.HOME.resolve("bin/vortex").toString(), "up", "--mount", mp.toString(), "--data", data.toString(),
+                "--port", "0"));
         cmd.addAll(List.of(more));
         Vortex.Proc p = new Vortex.Proc(cmd, tmp.resolve("up.log"));
         ready = p.awaitLine("VORTEX-READY", 120);
@@ -33,6 +36,25 @@ class UpTest {
         java.util.regex.Matcher m = java.util.regex.Pattern.compile(name + "=(\\S+)").matcher(ready);
         assertTrue(m.find(), ready);
         return m.group(1);
+    }
+
+    /** The last lines of the logs of up and of its nodes, for a failure message (the temp dir goes with the test). */
+    private String logs(Path data) {
+        StringBuilder b = new StringBuilder();
+        List<Path> logs = new java.util.ArrayList<>(List.of(tmp.resolve("up.log")));
+        for (int i = 1; i <= 3; i++) {
+            logs.add(data.resolve("node-" + i).resolve("node.log"));
+        }
+        for (Path log : logs) {
+            try {
+                List<String> lines = Files.readAllLines(log);
+                b.append("--- ").append(log).append('\n');
+                lines.subList(Math.max(0, lines.size() - 30), lines.size()).forEach(l -> b.append(l).append('\n'));
+            } catch (java.io.IOException e) {
+                b.append("--- ").append(log).append(": ").append(e).append('\n');
+            }
+        }
+        return b.toString();
     }
 
     private Shell.Result vortex(String... args) {
@@ -86,7 +108,7 @@ class UpTest {
             assertFalse(children.isEmpty(), "up runs its node as a child process");
 
             Shell.run("kill -INT " + first.process.pid()).ok();
-            assertTrue(first.process.waitFor(60, TimeUnit.SECONDS), "up did not exit after SIGINT");
+            assertTrue(first.process.waitFor(60, TimeUnit.SECONDS), () -> "up did not exit after SIGINT\n" + logs(data));
             assertFalse(Mounts.isMounted(mp), "SIGINT left the mount behind");
             for (ProcessHandle c : children) {
                 assertTrue(c.onExit().get(20, TimeUnit.SECONDS) != null && !c.isAlive(), "node " + c.pid() + " outlived up");
