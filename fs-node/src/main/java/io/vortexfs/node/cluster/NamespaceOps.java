@@ -334,21 +334,37 @@ public final class NamespaceOps implements AutoCloseable {
         Names.validate(srcName);
         Names.validate(dstName);
         int home = store.partitionOf(srcParent);
-        locked(home, () -> {
-            for (int attempt = 1;; attempt++) {
-                try {
-                    renameOnce(home, srcParent, srcName, dstParent, dstName);
-                    return null;
-                } catch (FsException e) {
-                    if (e.code() != ErrorCode.BUSY || attempt == ATTEMPTS) {
-                        throw e;
+        // A directory moving to another parent waits for the cluster's move lease before it takes the
+        // partition's lock, so the partition's other changes do not queue behind that wait.
+        long mover = srcParent != dstParent && isDirectory(store.entry(srcParent, srcName)) ? takeMoveLease() : 0;
+        try {
+            locked(home, () -> {
+                for (int attempt = 1;; attempt++) {
+                    try {
+                        renameOnce(home, srcParent, srcName, dstParent, dstName, mover);
+                        return null;
+                    } catch (FsException e) {
+                        if (e.code() != ErrorCode.BUSY || attempt == ATTEMPTS) {
+                            throw e;
+                        }
                     }
                 }
+            });
+        } finally {
+            if (mover != 0) {
+                giveBackMoveLease(mover);
             }
-        });
+        }
     }
 
-    private void renameOnce(int home, long srcParent, String srcName, long dstParent, String dstName) throws FsException {
+    private boolean isDirectory(long ino) throws FsException {
+        Attr a = ino == 0 ? null : attr(ino);
+        return a != null && a.isDirectory();
+    }
+
+    /** {@code mover} is the move lease this rename holds, or 0. */
+    private void renameOnce(int home, long srcParent, String srcName, long dstParent, String dstName, long mover)
+            throws FsException {
         long src = store.entry(srcParent, srcName);
         if (src == 0) {
             throw new FsException(ErrorCode.NOT_FOUND, "no entry '" + srcName + "'");
@@ -375,14 +391,17 @@ public final class NamespaceOps implements AutoCloseable {
         }
         // A directory to another parent: one such move in the cluster at a time (see MoveLease), and
         // under it the walk up, which crosses partitions that the store, seeing only its own, cannot.
-        long mover = takeMoveLease();
+        // The lease is taken here only when the name became a directory after rename looked.
+        long lease = mover != 0 ? mover : takeMoveLease();
         try {
             if (isAncestorOrSelf(src, dstParent)) {
                 throw new FsException(ErrorCode.INVALID, "cannot move a directory into itself");
             }
             moveEntry(home, srcParent, srcName, dstParent, dstName, src, dst, s);
         } finally {
-            giveBackMoveLease(mover);
+            if (lease != mover) {
+                giveBackMoveLease(lease);
+            }
         }
     }
 
@@ -441,6 +460,7 @@ public final class NamespaceOps implements AutoCloseable {
                 return holder;
             } catch (FsException e) {
                 if (e.code() != ErrorCode.BUSY) {
+                    giveBackMoveLease(holder); // the grant may have been made and its answer lost
                     throw e;
                 }
                 if (System.nanoTime() - deadline > 0) {
