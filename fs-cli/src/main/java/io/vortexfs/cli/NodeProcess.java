@@ -111,19 +111,20 @@ final class NodeProcess {
     }
 
     /** SIGTERM, then SIGKILL if the node has not stopped within 10 s. */
-    /** Asks the node to stop (SIGTERM) without waiting for it: {@link #stop} then waits. */
+    void stop() {
+        askToStop();
+        awaitStop();
+    }
+
+    /** SIGTERM, without waiting: {@link #awaitStop} waits. */
     void askToStop() {
         if (process.isAlive()) {
             process.destroy();
         }
     }
 
-    /** Stops the node: SIGTERM, then SIGKILL if it has not exited within 10 s. */
-    void stop() {
-        if (!process.isAlive()) {
-            return;
-        }
-        process.destroy();
+    /** Waits up to 10 s for a node asked to stop, then SIGKILLs it. */
+    void awaitStop() {
         try {
             if (!process.waitFor(10, TimeUnit.SECONDS)) {
                 process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);

@@ -195,7 +195,7 @@ final class UpCommand implements Runnable {
             n.askToStop();
         }
         for (NodeProcess n : nodes) {
-            n.stop();
+            n.awaitStop();
         }
         if (mounting != null) {
             LOG.info("shut down: the mount in {} ms, {} nodes in {} ms", TimeUnit.NANOSECONDS.toMillis(unmounted - start),
