@@ -4,13 +4,37 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
+import java.util.stream.Stream;
 
-/** Unique mountpoints for tests, and clean-up of stale ones a killed test may have left. */
+/**
+ * Unique mountpoints for tests, and clean-up of stale ones a killed test may have left. Some tests
+ * keep their cluster's data beside the mountpoint, so each directory handed out is removed when
+ * the test JVM exits, and directories an earlier, killed run left behind are removed once they are
+ * older than any run.
+ */
 final class Mounts {
     static final Path ROOT = Path.of("/tmp/vortex-it");
+
+    /** Older than any suite runs: another suite running beside this one keeps its directories. */
+    private static final Duration ABANDONED = Duration.ofHours(2);
+
+    private static final List<Path> HANDED_OUT = new ArrayList<>();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            synchronized (HANDED_OUT) {
+                HANDED_OUT.forEach(Mounts::remove);
+            }
+        }, "remove-test-mountpoints"));
+        removeAbandoned();
+    }
 
     private Mounts() {
     }
@@ -20,12 +44,49 @@ final class Mounts {
         clearStale();
         Path mp = ROOT.resolve(testName + "-" + UUID.randomUUID().toString().substring(0, 8));
         Files.createDirectories(mp);
+        synchronized (HANDED_OUT) {
+            HANDED_OUT.add(mp);
+        }
         return mp;
+    }
+
+    private static void removeAbandoned() {
+        Instant before = Instant.now().minus(ABANDONED);
+        try (Stream<Path> dirs = Files.list(ROOT)) {
+            dirs.filter(d -> modifiedBefore(d, before)).forEach(Mounts::remove);
+        } catch (IOException e) {
+            // No root yet, or unreadable: nothing of ours to remove.
+        }
+    }
+
+    private static boolean modifiedBefore(Path p, Instant when) {
+        try {
+            return Files.getLastModifiedTime(p).compareTo(FileTime.from(when)) < 0;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Lazily unmounts what is left mounted in {@code dir}, then deletes the tree unless that failed. */
+    private static void remove(Path dir) {
+        unmountUnder(dir);
+        if (!mountedUnder(dir).isEmpty() || !Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> tree = Files.walk(dir)) {
+            tree.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | java.io.UncheckedIOException e) {
+            // Best effort: what stays is removed by a later run once it is old.
+        }
     }
 
     /** Lazily unmounts every mount under the test root: a SIGKILLed mount leaves one behind. */
     static void clearStale() {
-        for (String mp : mountedUnder(ROOT)) {
+        unmountUnder(ROOT);
+    }
+
+    private static void unmountUnder(Path root) {
+        for (String mp : mountedUnder(root)) {
             Shell.run("umount -l '" + mp + "' 2>/dev/null || fusermount -u -z '" + mp + "' 2>/dev/null || true");
         }
     }
