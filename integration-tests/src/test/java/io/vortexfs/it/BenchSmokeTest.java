@@ -37,7 +37,9 @@ class BenchSmokeTest {
                 assertTrue(f[i].matches("[0-9]+(\\.[0-9]+)?"), "not a number in " + row);
             }
         }
-        assertTrue(r.out().contains("after a 1 MiB warm-up"), "a quarter of --size is written and read first: " + r.out());
+        assertTrue(r.out().contains("after a 8 MiB warm-up"), "twice --size is written and read first: " + r.out());
+        assertTrue(r.out().matches("(?s).*during the warm-up, from cold JVMs \\(MiB/s, one per pass\\): [0-9.]+ [0-9.]+\n.*"),
+                "two passes of --size, each with its speed on VortexFS: " + r.out());
         assertTrue(r.out().contains("peak RSS"), r.out());
         assertTrue(r.out().matches("(?s).*fsyncs per create\\+close of an empty file on VortexFS, all nodes together: [0-9]+\\.[0-9]{2} .*"), r.out());
         assertTrue(Mounts.mountedUnder(dir).isEmpty(), "the benchmark left mounts behind");
