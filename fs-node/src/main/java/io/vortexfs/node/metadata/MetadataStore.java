@@ -172,6 +172,7 @@ public final class MetadataStore implements AutoCloseable {
             ClusterKey encryptUnder) throws IOException {
         Path dir = dataDir.resolve("meta");
         Files.createDirectories(dir);
+        UnpackedLibraries.loadAndForget();
         DB db = DBMaker.fileDB(dir.resolve("metadata.db").toFile())
                 .fileChannelEnable()
                 .transactionEnable()
