@@ -2,13 +2,15 @@ package io.vortexfs.it;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
 import java.util.stream.Stream;
@@ -17,12 +19,12 @@ import java.util.stream.Stream;
  * Unique mountpoints for tests, and clean-up of stale ones a killed test may have left. Some tests
  * keep their cluster's data beside the mountpoint, so each directory handed out is removed when
  * the test JVM exits, and directories an earlier, killed run left behind are removed once they are
- * older than any run.
+ * older than any run and nothing is mounted in them.
  */
 final class Mounts {
     static final Path ROOT = Path.of("/tmp/vortex-it");
 
-    /** Older than any suite runs: another suite running beside this one keeps its directories. */
+    /** Older than any suite runs, so a directory this old has no test left to use it. */
     private static final Duration ABANDONED = Duration.ofHours(2);
 
     private static final List<Path> HANDED_OUT = new ArrayList<>();
@@ -30,7 +32,10 @@ final class Mounts {
     static {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             synchronized (HANDED_OUT) {
-                HANDED_OUT.forEach(Mounts::remove);
+                for (Path dir : HANDED_OUT) {
+                    unmountUnder(dir);
+                    deleteUnlessMounted(dir);
+                }
             }
         }, "remove-test-mountpoints"));
         removeAbandoned();
@@ -53,7 +58,8 @@ final class Mounts {
     private static void removeAbandoned() {
         Instant before = Instant.now().minus(ABANDONED);
         try (Stream<Path> dirs = Files.list(ROOT)) {
-            dirs.filter(d -> modifiedBefore(d, before)).forEach(Mounts::remove);
+            // Anything mounted is left alone, unread: its daemon may belong to a run still going.
+            dirs.filter(d -> mountedUnder(d).isEmpty() && modifiedBefore(d, before)).forEach(Mounts::deleteUnlessMounted);
         } catch (IOException e) {
             // No root yet, or unreadable: nothing of ours to remove.
         }
@@ -67,15 +73,31 @@ final class Mounts {
         }
     }
 
-    /** Lazily unmounts what is left mounted in {@code dir}, then deletes the tree unless that failed. */
-    private static void remove(Path dir) {
-        unmountUnder(dir);
+    /** Deletes the tree at {@code dir} as far as it can, unless something is mounted in it. */
+    private static void deleteUnlessMounted(Path dir) {
         if (!mountedUnder(dir).isEmpty() || !Files.exists(dir)) {
             return;
         }
-        try (Stream<Path> tree = Files.walk(dir)) {
-            tree.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException | java.io.UncheckedIOException e) {
+        try {
+            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                    file.toFile().delete();
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult visitFileFailed(Path file, IOException e) {
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path d, IOException e) {
+                    d.toFile().delete();
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
             // Best effort: what stays is removed by a later run once it is old.
         }
     }
@@ -100,7 +122,7 @@ final class Mounts {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/mounts"), StandardCharsets.UTF_8)) {
                 String[] f = line.split(" ");
-                if (f.length > 1 && f[1].startsWith(root.toString())) {
+                if (f.length > 1 && (f[1].equals(root.toString()) || f[1].startsWith(root + "/"))) {
                     out.add(f[1]);
                 }
             }
