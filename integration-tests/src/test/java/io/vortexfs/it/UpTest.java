@@ -42,8 +42,11 @@ class UpTest {
     private String logs(Path data) {
         StringBuilder b = new StringBuilder();
         List<Path> logs = new java.util.ArrayList<>(List.of(tmp.resolve("up.log")));
-        for (int i = 1; i <= 3; i++) {
-            logs.add(data.resolve("node-" + i).resolve("node.log"));
+        try (java.util.stream.Stream<Path> nodes = Files.list(data)) {
+            nodes.filter(d -> d.getFileName().toString().startsWith("node-")).sorted()
+                    .forEach(d -> logs.add(d.resolve("node.log")));
+        } catch (java.io.IOException e) {
+            b.append("--- ").append(data).append(": ").append(e).append('\n');
         }
         for (Path log : logs) {
             try {

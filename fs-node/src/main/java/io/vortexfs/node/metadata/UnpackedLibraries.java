@@ -22,9 +22,7 @@ final class UnpackedLibraries {
 
     /** Makes MapDB load its hashing library, then removes the copies this process has mapped. */
     static void loadAndForget() {
-        if (org.mapdb.CC.HASH_FACTORY == null) {
-            return;
-        }
+        var loaded = org.mapdb.CC.HASH_FACTORY; // MapDB picks its xxHash, and so loads the library, when CC starts
         forget(Path.of("/proc/self/maps"), Path.of(System.getProperty("java.io.tmpdir")));
     }
 
