@@ -180,7 +180,7 @@ final class OpenFile {
      * the network holds up neither the file's other readers nor its writers, and the bytes it returns
      * are the file as it was at one instant.
      */
-    int read(long offset, byte[] dst, int length) throws FsException {
+    int read(long offset, IoBuffer dst, int length) throws FsException {
         List<Fetch> fetches = new ArrayList<>(2);
         int n = readHeld(offset, dst, length, fetches);
         for (Fetch f : fetches) {
@@ -189,7 +189,7 @@ final class OpenFile {
         return n;
     }
 
-    private synchronized int readHeld(long offset, byte[] dst, int length, List<Fetch> fetches) {
+    private synchronized int readHeld(long offset, IoBuffer dst, int length, List<Fetch> fetches) {
         if (offset >= size || length <= 0) {
             return 0;
         }
@@ -224,7 +224,7 @@ final class OpenFile {
             if (b != null) {
                 copyOut(b.data, b.length, within, dst, done, take);
             } else if (ref == null || within >= ref.length()) {
-                Arrays.fill(dst, done, done + take, (byte) 0); // a hole, or past what the chunk holds
+                dst.zero(done, take); // a hole, or past what the chunk holds
             } else if (cached != null) {
                 copyOut(cached, Math.min(ref.length(), cached.length), within, dst, done, take);
             } else {
@@ -239,7 +239,7 @@ final class OpenFile {
     private record Fetch(ChunkRef ref, int within, int at, int take, boolean whole) {
     }
 
-    private void fetchInto(Fetch f, byte[] dst) throws FsException {
+    private void fetchInto(Fetch f, IoBuffer dst) throws FsException {
         ChunkRef ref = f.ref();
         if (f.whole()) {
             byte[] data = cache.get(ref.id());
@@ -263,17 +263,17 @@ final class OpenFile {
     }
 
     /** Copies {@code take} bytes from position {@code within} of a chunk whose first {@code valid} bytes are data. */
-    private static void copyOut(byte[] src, int valid, int within, byte[] dst, int at, int take) {
+    private static void copyOut(byte[] src, int valid, int within, IoBuffer dst, int at, int take) {
         int fromData = Math.max(0, Math.min(take, valid - within));
         if (fromData > 0) {
-            System.arraycopy(src, within, dst, at, fromData);
+            dst.put(at, src, within, fromData);
         }
         if (fromData < take) {
-            Arrays.fill(dst, at + fromData, at + take, (byte) 0);
+            dst.zero(at + fromData, take - fromData);
         }
     }
 
-    synchronized void write(long offset, byte[] src, int length) throws FsException {
+    synchronized void write(long offset, IoBuffer src, int length) throws FsException {
         int done = 0;
         while (done < length) {
             long pos = offset + done;
@@ -282,7 +282,7 @@ final class OpenFile {
             int take = Math.min(length - done, chunkSize - within);
             Buffer b = dirtyBuffer(index, within, take);
             grow(index, b, within + take);
-            System.arraycopy(src, done, b.data, within, take);
+            src.get(done, b.data, within, take);
             b.length = Math.max(b.length, within + take);
             done += take;
             // Per chunk, so a write that fails part-way leaves a size that covers what it did write.

@@ -405,7 +405,15 @@ public final class VortexFileSystem implements AutoCloseable {
     }
 
     public int read(long fh, long offset, byte[] dst, int length) throws FsException {
+        return read(fh, offset, IoBuffer.of(dst), length);
+    }
+
+    public int read(long fh, long offset, IoBuffer dst, int length) throws FsException {
         return handle(fh).read(offset, dst, length);
+    }
+
+    public void write(long fh, long offset, byte[] src, int length) throws FsException {
+        write(fh, offset, IoBuffer.of(src), length);
     }
 
     /**
@@ -413,7 +421,7 @@ public final class VortexFileSystem implements AutoCloseable {
      * and latest commit over them, and dropping them would cost a lookup on the next write (the kernel
      * asks for the file's security.capability before each one).
      */
-    public void write(long fh, long offset, byte[] src, int length) throws FsException {
+    public void write(long fh, long offset, IoBuffer src, int length) throws FsException {
         handle(fh).write(offset, src, length);
     }
 

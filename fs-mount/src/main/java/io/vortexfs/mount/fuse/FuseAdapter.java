@@ -34,7 +34,6 @@ public final class FuseAdapter extends FuseStubFS {
     private static final int BLOCK = 4096;
 
     private final VortexFileSystem fs;
-    private final ThreadLocal<byte[]> scratch = ThreadLocal.withInitial(() -> new byte[128 << 10]);
 
     public FuseAdapter(VortexFileSystem fs) {
         this.fs = fs;
@@ -101,15 +100,6 @@ public final class FuseAdapter extends FuseStubFS {
             LOG.error("{} {} failed unexpectedly", op, path, t);
             return -Errno.io();
         }
-    }
-
-    private byte[] scratch(long size) {
-        byte[] b = scratch.get();
-        if (b.length < size) {
-            b = new byte[(int) size];
-            scratch.set(b);
-        }
-        return b;
     }
 
     @Override
@@ -265,19 +255,14 @@ public final class FuseAdapter extends FuseStubFS {
     @Override
     public int read(String path, Pointer buf, long size, long offset, FuseFileInfo fi) {
         return run("read", path, () -> {
-            byte[] b = scratch(size);
-            int n = fs.read(fi.fh.get(), offset, b, (int) size);
-            buf.put(0, b, 0, n);
-            return n;
+            return fs.read(fi.fh.get(), offset, new NativeBuffer(buf), (int) size);
         });
     }
 
     @Override
     public int write(String path, Pointer buf, long size, long offset, FuseFileInfo fi) {
         return run("write", path, () -> {
-            byte[] b = scratch(size);
-            buf.get(0, b, 0, (int) size);
-            fs.write(fi.fh.get(), offset, b, (int) size);
+            fs.write(fi.fh.get(), offset, new NativeBuffer(buf), (int) size);
             return (int) size;
         });
     }

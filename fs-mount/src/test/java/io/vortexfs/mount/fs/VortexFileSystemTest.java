@@ -413,7 +413,7 @@ class VortexFileSystemTest {
             AtomicReference<Thread> firstReader = new AtomicReference<>();
             Future<Integer> waiting = readers.submit(() -> {
                 firstReader.set(Thread.currentThread());
-                return file.read(0, first, CHUNK);
+                return file.read(0, IoBuffer.of(first), CHUNK);
             });
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
             while (firstReader.get() == null || !waitingForChunk(firstReader.get())) {
@@ -421,7 +421,7 @@ class VortexFileSystemTest {
                 Thread.sleep(5);
             }
             byte[] second = new byte[CHUNK];
-            Future<Integer> other = readers.submit(() -> file.read(CHUNK, second, CHUNK));
+            Future<Integer> other = readers.submit(() -> file.read(CHUNK, IoBuffer.of(second), CHUNK));
             assertEquals(CHUNK, other.get(3, TimeUnit.SECONDS), "the other read waited for the first");
             assertArrayEquals(Arrays.copyOfRange(data, CHUNK, 2 * CHUNK), second);
             assertFalse(waiting.isDone());
