@@ -41,7 +41,7 @@ class BenchSmokeTest {
         assertTrue(r.out().matches("(?s).*during the warm-up, from cold JVMs \\(MiB/s, one per pass\\): [0-9.]+ [0-9.]+\n.*"),
                 "two passes of --size, each with its speed on VortexFS: " + r.out());
         assertTrue(r.out().matches("(?s).*reads during the warm-up, after drop_caches \\(MiB/s, one per pass\\): [0-9.]+ [0-9.]+\n.*"),
-                "each pass reads VortexFS back from the cluster: " + r.out());
+                "each pass reads its file back after a drop, with its speed on VortexFS: " + r.out());
         assertTrue(r.out().contains("peak RSS"), r.out());
         assertTrue(r.out().matches("(?s).*fsyncs per create\\+close of an empty file on VortexFS, all nodes together: [0-9]+\\.[0-9]{2} .*"), r.out());
         assertTrue(Mounts.mountedUnder(dir).isEmpty(), "the benchmark left mounts behind");
