@@ -254,9 +254,7 @@ public final class FuseAdapter extends FuseStubFS {
 
     @Override
     public int read(String path, Pointer buf, long size, long offset, FuseFileInfo fi) {
-        return run("read", path, () -> {
-            return fs.read(fi.fh.get(), offset, new NativeBuffer(buf), (int) size);
-        });
+        return run("read", path, () -> fs.read(fi.fh.get(), offset, new NativeBuffer(buf), (int) size));
     }
 
     @Override
