@@ -34,7 +34,6 @@ import java.util.concurrent.CompletableFuture;
 import org.mapdb.Atomic;
 import org.mapdb.BTreeMap;
 import org.mapdb.DB;
-import org.mapdb.DBMaker;
 import org.mapdb.HTreeMap;
 import org.mapdb.Serializer;
 import org.mapdb.serializer.GroupSerializer;
@@ -46,14 +45,14 @@ import org.slf4j.LoggerFactory;
  * The filesystem namespace kept by a node: inodes, directory entries and file layouts, in MapDB
  * under {@code DIR/meta}, behind the node's write-ahead log under {@code DIR/wal}.
  *
- * <p>A mutation is checked against the current state, applied to MapDB in memory, and appended to
+ * <p>A mutation is checked against the current state, applied to MapDB, and appended to
  * the log as one record, all under the store's monitor; the call returns once that record is
  * durable (concurrent mutations share the fsync). Everything a mutation decides — the time, a new
  * inode number — is in its record, so replaying the log reproduces the state exactly. An operation
  * that touches several keys, such as a rename across directories, is one record: after a crash it
- * is either wholly replayed or wholly absent. MapDB itself is committed only at checkpoints, which
- * store the last LSN they include; on start MapDB comes back at its last checkpoint and the log
- * replays what followed.
+ * is either wholly replayed or wholly absent. MapDB writes its file in place, which a crash can
+ * leave half-written; a checkpoint copies that file, with the last LSN it includes, and a start
+ * opens a copy of the last checkpoint and replays what followed (see {@link StoreFiles}).
  *
  * <p>Invariant of every mutation body: it throws (an FsException) only before it has changed
  * anything, so a refused request leaves no trace.
@@ -76,6 +75,8 @@ public final class MetadataStore implements AutoCloseable {
     private static final int MAX_LINKS = 65000;
 
     private final DB db;
+    /** Where {@link StoreFiles} keeps the working file and the checkpoint. */
+    private final Path dir;
     private final HTreeMap<Long, Attr> inodes;
     private final BTreeMap<Object[], Long> dirents;
     private final BTreeMap<Object[], byte[]> chunks;
@@ -106,13 +107,20 @@ public final class MetadataStore implements AutoCloseable {
     private long sinceCheckpoint;
     private volatile boolean failed;
 
-    /** Mutations between checkpoints; bounds replay time and MapDB's uncommitted memory. */
+    /**
+     * Mutations between checkpoints, at least; bounds the log a start replays. A checkpoint copies
+     * the whole store, so a larger store waits for one mutation per {@link #STORE_BYTES_PER_MUTATION}
+     * of its file, which bounds the copying per mutation.
+     */
     private static final int CHECKPOINT_EVERY = 20_000;
+    private static final int STORE_BYTES_PER_MUTATION = 4096;
+    private long checkpointEvery = CHECKPOINT_EVERY;
     /** The associated data of a sealed log record. */
     private static final byte[] WAL_RECORD = "metadata write-ahead log record".getBytes(java.nio.charset.StandardCharsets.UTF_8);
 
-    private MetadataStore(DB db, Clock clock, int partitionCount, ClusterKey encryptUnder) {
+    private MetadataStore(DB db, Path dir, Clock clock, int partitionCount, ClusterKey encryptUnder) {
         this.db = db;
+        this.dir = dir;
         this.clock = clock;
         this.partitionCount = partitionCount;
         this.sealer = encryptUnder == null ? null : Sealer.of(encryptUnder, "metadata values");
@@ -173,15 +181,15 @@ public final class MetadataStore implements AutoCloseable {
         Path dir = dataDir.resolve("meta");
         Files.createDirectories(dir);
         UnpackedLibraries.loadAndForget();
-        DB db = DBMaker.fileDB(dir.resolve("metadata.db").toFile())
-                .fileChannelEnable()
-                .transactionEnable()
-                // The node's own lock file guards the directory; MapDB's lock would outlive a crash in tests.
-                .fileLockDisable()
-                .make();
+        DB db;
+        try {
+            db = StoreFiles.openFromCheckpoint(dir);
+        } catch (RuntimeException e) {
+            throw new IOException("cannot open the metadata in " + dir + ": " + firstMessage(e), e);
+        }
         MetadataStore store;
         try {
-            store = new MetadataStore(db, clock, partitionCount, encryptUnder);
+            store = new MetadataStore(db, dir, clock, partitionCount, encryptUnder);
         } catch (RuntimeException e) {
             db.close();
             throw new IOException("cannot open the metadata in " + dir + ": " + firstMessage(e), e);
@@ -463,7 +471,7 @@ public final class MetadataStore implements AutoCloseable {
 
     /** Checkpoints when enough changes have accumulated since the last one. */
     public void maybeCheckpoint() {
-        if (sinceCheckpoint >= CHECKPOINT_EVERY) {
+        if (sinceCheckpoint >= checkpointEvery) {
             try {
                 checkpoint();
             } catch (IOException e) {
@@ -620,6 +628,8 @@ public final class MetadataStore implements AutoCloseable {
             lsn = WriteAheadLog.await(wal.barrier(), walTimeout);
             checkpointLsn.set(lsn);
             db.commit();
+            long bytes = StoreFiles.saveCheckpoint(dir);
+            checkpointEvery = Math.max(CHECKPOINT_EVERY, bytes / STORE_BYTES_PER_MUTATION);
             sinceCheckpoint = 0;
         }
         wal.checkpoint(lsn);

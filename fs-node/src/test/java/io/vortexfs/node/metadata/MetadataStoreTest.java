@@ -17,6 +17,7 @@ import io.vortexfs.protocol.FsException;
 import io.vortexfs.protocol.Request;
 import io.vortexfs.protocol.rpc.ClusterKey;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
@@ -29,6 +30,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
+import org.mapdb.DBMaker;
 
 class MetadataStoreTest {
     private static final long ROOT = MetadataStore.ROOT;
@@ -638,6 +640,28 @@ class MetadataStoreTest {
         // And the reopened store still works.
         mkdir(a.ino(), "later");
         assertEquals(3, nlink(a.ino()));
+    }
+
+    @Test
+    void aStoreKeptWithMapDbsOwnCommitLogIsTakenOver() throws Exception {
+        Attr a = mkdir(ROOT, "a");
+        file(a.ino(), "f");
+        Map<String, Object> before = snapshot();
+        store.close();
+        // The earlier layout: one file, last closed by MapDB with its own commit log enabled.
+        Path meta = dir.resolve("meta");
+        Files.move(meta.resolve(StoreFiles.CHECKPOINT), meta.resolve(StoreFiles.LEGACY));
+        Files.delete(meta.resolve(StoreFiles.WORKING));
+        DBMaker.fileDB(meta.resolve(StoreFiles.LEGACY).toFile()).fileChannelEnable().transactionEnable()
+                .checksumHeaderBypass().fileLockDisable().make().close();
+
+        store = MetadataStore.open(dir, clock);
+        assertEquals(before, snapshot());
+        assertTrue(Files.exists(meta.resolve(StoreFiles.CHECKPOINT)));
+        assertFalse(Files.exists(meta.resolve(StoreFiles.LEGACY)));
+        mkdir(a.ino(), "later");
+        reopen();
+        assertEquals(List.of("f", "later"), store.readDir(a.ino()).stream().map(DirEntry::name).sorted().toList());
     }
 
     @Test
