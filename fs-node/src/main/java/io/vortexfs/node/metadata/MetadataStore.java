@@ -625,12 +625,17 @@ public final class MetadataStore implements AutoCloseable {
     public void checkpoint() throws IOException {
         long lsn;
         synchronized (this) {
+            if (failed) {
+                // MapDB may hold a change the log does not: a checkpoint would make it permanent.
+                throw new IOException("metadata store failed earlier; restart the node");
+            }
             lsn = WriteAheadLog.await(wal.barrier(), walTimeout);
             checkpointLsn.set(lsn);
             db.commit();
+            // A checkpoint that fails is tried again after as many changes, not at every change.
+            sinceCheckpoint = 0;
             long bytes = StoreFiles.saveCheckpoint(dir);
             checkpointEvery = Math.max(CHECKPOINT_EVERY, bytes / STORE_BYTES_PER_MUTATION);
-            sinceCheckpoint = 0;
         }
         wal.checkpoint(lsn);
     }

@@ -2,7 +2,6 @@ package io.vortexfs.node.metadata;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -23,10 +22,16 @@ import org.mapdb.DBMaker;
  * replays what followed. The copy is replaced by an atomic rename only once it is whole and on disk,
  * so there is always one complete checkpoint.
  *
- * <p>Not MapDB's own transactions: with them (its {@code StoreWAL}, MapDB 3.1.0), a store killed with
+ * <p>Not MapDB's own transactions ({@code transactionEnable()}, MapDB 3.1.0): a store killed with
  * SIGKILL in a loop of commits failed to open again after 3 to 12 kills (an
  * {@code IndexOutOfBoundsException} reading a B-tree node), and so did a node killed shortly after
- * it had installed partition snapshots. 30 kills of the same loop over copies reopened every time.
+ * it had installed partition snapshots. That version applies a commit to the store's file after
+ * logging it, but does not read its log back when it opens a store, so a commit cut short stays
+ * half-applied. 30 kills of the same loop over copies reopened every time.
+ *
+ * <p>The working file is read and written through {@link java.io.RandomAccessFile}, not a
+ * {@code FileChannel}: a thread interrupted inside a channel operation closes the channel, and with
+ * it the store, for every thread (a pool shut down with {@code shutdownNow} did that in tests).
  */
 final class StoreFiles {
     static final String WORKING = "working.db";
@@ -54,9 +59,8 @@ final class StoreFiles {
             copy(checkpoint, working, false);
         }
         return DBMaker.fileDB(working.toFile())
-                .fileChannelEnable()
-                // A copy of a store that was open records no clean close in its header; it needs none.
-                .checksumHeaderBypass()
+                // Nothing relies on the working file reaching the disk; the checkpoint's copy is forced.
+                .fileSyncDisable()
                 // The node's own lock file guards the directory; MapDB's lock would outlive a crash in tests.
                 .fileLockDisable()
                 .make();
@@ -69,30 +73,27 @@ final class StoreFiles {
      */
     static long saveCheckpoint(Path dir) throws IOException {
         Path partial = dir.resolve(PARTIAL);
-        long bytes = copy(dir.resolve(WORKING), partial, true);
-        Files.move(partial, dir.resolve(CHECKPOINT), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        long bytes;
+        try {
+            bytes = copy(dir.resolve(WORKING), partial, true);
+            Files.move(partial, dir.resolve(CHECKPOINT), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            // A partial copy as large as the store must not take the space the write-ahead log needs.
+            Files.deleteIfExists(partial);
+            throw e;
+        }
         fsyncDirectory(dir);
         return bytes;
     }
 
     /**
-     * Turns a store of the earlier layout into a checkpoint: MapDB opens it once with its own commit
-     * log, which brings the file to its last commit, and closes it, which leaves that state in the
-     * file alone.
+     * Takes over a store of the earlier layout as the checkpoint. Its file holds every commit that
+     * MapDB finished applying; MapDB 3.1.0 never reads the commit logs beside it
+     * ({@code metadata.db.wal.*}), which are left where they are.
      */
     private static void adoptLegacy(Path dir) throws IOException {
-        Path legacy = dir.resolve(LEGACY);
-        DBMaker.fileDB(legacy.toFile()).fileChannelEnable().transactionEnable().fileLockDisable().make().close();
-        try (FileChannel f = FileChannel.open(legacy, StandardOpenOption.WRITE)) {
-            f.force(true);
-        }
-        Files.move(legacy, dir.resolve(CHECKPOINT), StandardCopyOption.ATOMIC_MOVE);
+        Files.move(dir.resolve(LEGACY), dir.resolve(CHECKPOINT), StandardCopyOption.ATOMIC_MOVE);
         fsyncDirectory(dir);
-        try (DirectoryStream<Path> logs = Files.newDirectoryStream(dir, LEGACY + ".wal.*")) {
-            for (Path p : logs) {
-                Files.delete(p);
-            }
-        }
     }
 
     /** Copies {@code from} over {@code to} in the kernel; {@code durable} forces the copy to disk. Returns its size. */

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.vortexfs.protocol.DirEntry;
 import io.vortexfs.protocol.FileType;
-import io.vortexfs.protocol.FsException;
 import io.vortexfs.protocol.Request;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -20,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -47,26 +47,26 @@ class MetadataStoreCrashTest {
                     "-Xmx256m", "-cp", System.getProperty("java.class.path"), Writer.class.getName(), dir.toString(),
                     Integer.toString(round)).redirectError(ProcessBuilder.Redirect.INHERIT).start();
             Map<Integer, Integer> thisRound = new HashMap<>();
+            long killAfterMs = 300 + random.nextInt(900);
             try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-                String line = out.readLine();
-                assertEquals("open", line, "the writer did not open the store in round " + round);
-                long killAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300 + random.nextInt(900));
-                while (System.nanoTime() < killAt && (line = out.readLine()) != null) {
-                    String[] f = line.split(" ");
-                    thisRound.put(Integer.parseInt(f[0]), Integer.parseInt(f[1]));
-                }
-                // Not Process.destroyForcibly: it also closes the pipe this reads.
-                assertEquals(0, new ProcessBuilder("kill", "-KILL", Long.toString(child.pid())).start().waitFor());
-                // What the writer printed before it died was acknowledged too.
-                while ((line = out.readLine()) != null) {
-                    String[] f = line.split(" ");
-                    if (f.length == 2) {
-                        thisRound.put(Integer.parseInt(f[0]), Integer.parseInt(f[1]));
+                assertEquals("open", out.readLine(), "the writer did not open the store in round " + round);
+                // Killed from another thread, so a writer that stops printing cannot hold up the reading.
+                // ProcessHandle's kill leaves this end of the pipe open; Process.destroyForcibly would close it.
+                CompletableFuture.delayedExecutor(killAfterMs, TimeUnit.MILLISECONDS)
+                        .execute(() -> child.toHandle().destroyForcibly());
+                for (String line; (line = out.readLine()) != null; ) {
+                    // The last line may be cut short by the kill: a shorter number, or none.
+                    if (line.matches("[0-9]+ [0-9]+")) {
+                        String[] f = line.split(" ");
+                        thisRound.merge(Integer.parseInt(f[0]), Integer.parseInt(f[1]), Math::max);
                     }
                 }
+                assertTrue(child.waitFor(30, TimeUnit.SECONDS));
+            } finally {
+                child.toHandle().destroyForcibly();
             }
-            assertTrue(child.waitFor(30, TimeUnit.SECONDS));
-            assertTrue(thisRound.size() == THREADS, "every writer thread got a change through in round " + round);
+            assertEquals(128 + 9, child.exitValue(), "the writer ended before it was killed in round " + round);
+            assertEquals(THREADS, thisRound.size(), "every writer thread got a change through in round " + round);
 
             try (MetadataStore store = MetadataStore.open(dir, Clock.systemUTC())) {
                 Set<String> names = new HashSet<>();
@@ -131,16 +131,21 @@ class MetadataStoreCrashTest {
                                 out.println(thread + " " + n);
                             }
                         }
-                    } catch (FsException e) {
+                    } catch (Throwable e) {
                         e.printStackTrace();
                         System.exit(2);
                     }
                 });
                 w.start();
             }
-            while (true) {
-                Thread.sleep(20);
-                store.checkpoint();
+            try {
+                while (true) {
+                    Thread.sleep(20);
+                    store.checkpoint();
+                }
+            } catch (Throwable e) {
+                e.printStackTrace();
+                System.exit(3);
             }
         }
     }

@@ -665,6 +665,21 @@ class MetadataStoreTest {
     }
 
     @Test
+    void aReaderInterruptedInsideTheStoreLeavesItOpenForEveryoneElse() throws Exception {
+        Attr f = file(ROOT, "f");
+        Thread.currentThread().interrupt();
+        try {
+            assertEquals(f.ino(), store.getAttr(f.ino()).ino());
+        } finally {
+            Thread.interrupted();
+        }
+        assertEquals(f.ino(), store.lookup(ROOT, "f").ino());
+        mkdir(ROOT, "after");
+        reopen();
+        assertEquals(List.of("after", "f"), store.readDir(ROOT).stream().map(DirEntry::name).sorted().toList());
+    }
+
+    @Test
     void closeIsIdempotent() {
         store.close();
         store.close();
