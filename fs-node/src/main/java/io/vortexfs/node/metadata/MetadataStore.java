@@ -439,7 +439,7 @@ public final class MetadataStore implements AutoCloseable {
             Change c = kind == Change.KIND_EPOCH
                     ? new Change(kind, null, nowNs(), 0, NO_BYTES, p, newEpoch, v[1] + 1, v[0], v[1])
                     : new Change(kind, request, nowNs(), ino, extra, p, v[0], v[1] + 1, 0, 0);
-            result = apply(c);
+            result = applyOrFail(c);
             byte[] bytes = c.encode();
             durable = append(bytes);
             shipped = replication.ship(p, c.epoch(), c.seq(), bytes);
@@ -528,12 +528,32 @@ public final class MetadataStore implements AutoCloseable {
                         + ", change is " + epoch + "/" + seq);
             }
             try {
-                apply(c);
+                applyOrFail(c);
             } catch (FsException e) {
+                if (failed) {
+                    throw e;
+                }
                 // Replicas apply what their coordinator applied to the same state: this one has drifted.
                 throw new FsException(ErrorCode.STALE, "change " + epoch + "/" + seq + " does not apply here: " + e.getMessage());
             }
             return append(bytes);
+        }
+    }
+
+    /**
+     * Applies a change; a failure other than the change's own refusal (which comes before anything
+     * changed) may have left MapDB half-changed, so it fails the store: the node must restart from
+     * its checkpoint and log. Under the monitor.
+     */
+    private Object applyOrFail(Change c) throws FsException {
+        try {
+            return apply(c);
+        } catch (FsException e) {
+            throw e;
+        } catch (RuntimeException | InternalError e) {
+            failed = true;
+            LOG.error("a metadata change failed half-way; the store stops taking changes until the node restarts", e);
+            throw new FsException(ErrorCode.IO, "metadata store failed: " + e, e);
         }
     }
 

@@ -29,9 +29,15 @@ import org.mapdb.DBMaker;
  * logging it, but does not read its log back when it opens a store, so a commit cut short stays
  * half-applied. 30 kills of the same loop over copies reopened every time.
  *
- * <p>The working file is read and written through {@link java.io.RandomAccessFile}, not a
- * {@code FileChannel}: a thread interrupted inside a channel operation closes the channel, and with
- * it the store, for every thread (a pool shut down with {@code shutdownNow} did that in tests).
+ * <p>The working file is mapped into memory. Without MapDB's transactions, which kept recent
+ * records in memory, every read reaches the file: through a {@code RandomAccessFile} 8 threads made
+ * 1,400 files a second in one store, against 3,500-4,200 with the transactions and 10,600-16,800
+ * mapped; 20 listings of 48,000 entries took 31 s, 12 s and 0.9 s. Not a {@code FileChannel}
+ * either: a thread interrupted inside a channel operation closes the channel, and with it the store,
+ * for every thread (a pool shut down with {@code shutdownNow} did that in tests). On a full disk
+ * (a 6 MB tmpfs, in a trial) growing the file failed with "No space left on device": the change
+ * failed, the store refused every later one, the process lived on, and once there was room the
+ * store reopened with every acknowledged change.
  */
 final class StoreFiles {
     static final String WORKING = "working.db";
@@ -59,6 +65,9 @@ final class StoreFiles {
             copy(checkpoint, working, false);
         }
         return DBMaker.fileDB(working.toFile())
+                .fileMmapEnable()
+                // Unmaps the file when the store closes rather than when the collector gets to it.
+                .cleanerHackEnable()
                 // Nothing relies on the working file reaching the disk; the checkpoint's copy is forced.
                 .fileSyncDisable()
                 // The node's own lock file guards the directory; MapDB's lock would outlive a crash in tests.
