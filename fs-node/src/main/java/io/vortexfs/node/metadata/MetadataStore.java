@@ -439,8 +439,13 @@ public final class MetadataStore implements AutoCloseable {
             Change c = kind == Change.KIND_EPOCH
                     ? new Change(kind, null, nowNs(), 0, NO_BYTES, p, newEpoch, v[1] + 1, v[0], v[1])
                     : new Change(kind, request, nowNs(), ino, extra, p, v[0], v[1] + 1, 0, 0);
+            byte[] bytes;
+            try {
+                bytes = c.encode();
+            } catch (IllegalArgumentException e) {
+                throw new FsException(ErrorCode.TOO_BIG, "metadata change too large to log: " + e.getMessage());
+            }
             result = applyOrFail(c);
-            byte[] bytes = c.encode();
             durable = append(bytes);
             shipped = replication.ship(p, c.epoch(), c.seq(), bytes);
         }
@@ -474,7 +479,7 @@ public final class MetadataStore implements AutoCloseable {
         if (sinceCheckpoint >= checkpointEvery) {
             try {
                 checkpoint();
-            } catch (IOException e) {
+            } catch (IOException | RuntimeException e) {
                 LOG.warn("checkpoint failed; the write-ahead log keeps the changes: {}", e.toString());
             }
         }
@@ -550,7 +555,7 @@ public final class MetadataStore implements AutoCloseable {
             return apply(c);
         } catch (FsException e) {
             throw e;
-        } catch (RuntimeException | InternalError e) {
+        } catch (RuntimeException | Error e) {
             failed = true;
             LOG.error("a metadata change failed half-way; the store stops taking changes until the node restarts", e);
             throw new FsException(ErrorCode.IO, "metadata store failed: " + e, e);
@@ -589,7 +594,7 @@ public final class MetadataStore implements AutoCloseable {
         }
     }
 
-    /** Runs one change on the in-memory state. Deterministic: it uses only what the change carries. */
+    /** Runs one change on MapDB. Deterministic: it uses only what the change carries. */
     private Object apply(Change c) throws FsException {
         Object result = applyBody(c);
         if (c.seq() > 0) {
@@ -639,8 +644,9 @@ public final class MetadataStore implements AutoCloseable {
     }
 
     /**
-     * Makes everything applied so far durable in MapDB and drops the log before it. Waits for the
-     * log first, so the checkpoint never claims an LSN the log does not hold.
+     * Makes everything applied so far durable in a copy of MapDB's file (see {@link StoreFiles}) and
+     * drops the log before it. Waits for the log first, so the checkpoint never claims an LSN the log
+     * does not hold.
      */
     public void checkpoint() throws IOException {
         long lsn;
@@ -650,8 +656,13 @@ public final class MetadataStore implements AutoCloseable {
                 throw new IOException("metadata store failed earlier; restart the node");
             }
             lsn = WriteAheadLog.await(wal.barrier(), walTimeout);
-            checkpointLsn.set(lsn);
-            db.commit();
+            try {
+                checkpointLsn.set(lsn);
+                db.commit();
+            } catch (RuntimeException e) {
+                failed = true;
+                throw new IOException("committing MapDB failed: " + e, e);
+            }
             // A checkpoint that fails is tried again after as many changes, not at every change.
             sinceCheckpoint = 0;
             long bytes = StoreFiles.saveCheckpoint(dir);
@@ -1323,6 +1334,9 @@ public final class MetadataStore implements AutoCloseable {
      */
     public void installSnapshot(Snapshot snap) throws FsException {
         synchronized (this) {
+            if (failed) {
+                throw new FsException(ErrorCode.IO, "metadata store failed earlier; restart the node");
+            }
             long[] v = version(snap.partition());
             if (snap.epoch() < v[0]) {
                 throw new FsException(ErrorCode.NOT_COORDINATOR, "snapshot of epoch " + snap.epoch()
@@ -1358,35 +1372,43 @@ public final class MetadataStore implements AutoCloseable {
                 throw new FsException(ErrorCode.INVALID, "damaged snapshot: " + e);
             }
             // Parsed whole before anything changes: a damaged snapshot leaves the old state.
-            for (Long ino : new ArrayList<>(inodes.keySet())) {
-                if (partitionOf(ino) == snap.partition()) {
-                    inodes.remove(ino);
-                    chunks.prefixSubMap(new Object[] {ino}).clear();
-                    xattrs.prefixSubMap(new Object[] {ino}).clear();
-                    dirents.prefixSubMap(new Object[] {ino}).clear();
+            try {
+                for (Long ino : new ArrayList<>(inodes.keySet())) {
+                    if (partitionOf(ino) == snap.partition()) {
+                        inodes.remove(ino);
+                        chunks.prefixSubMap(new Object[] {ino}).clear();
+                        xattrs.prefixSubMap(new Object[] {ino}).clear();
+                        dirents.prefixSubMap(new Object[] {ino}).clear();
+                    }
                 }
+                intents.prefixSubMap(new Object[] {snap.partition()}).clear();
+                applied.prefixSubMap(new Object[] {snap.partition()}).clear();
+                for (Object[] n : newIntents) {
+                    intents.put(new Object[] {snap.partition(), n[0]}, (byte[]) n[1]);
+                }
+                for (Object[] a : newApplied) {
+                    applied.put(new Object[] {snap.partition(), a[0], a[1]}, (Long) a[2]);
+                }
+                for (Attr a : newInodes) {
+                    inodes.put(a.ino(), a);
+                }
+                for (Object[] c : newChunks) {
+                    chunks.put(new Object[] {c[0], c[1]}, (byte[]) c[2]);
+                }
+                for (Object[] x : newXattrs) {
+                    xattrs.put(key((Long) x[0], (String) x[1]), (byte[]) x[2]);
+                }
+                for (Object[] d : newDirents) {
+                    dirents.put(key((Long) d[0], (String) d[1]), (Long) d[2]);
+                }
+                versions.put(snap.partition(), new long[] {snap.epoch(), snap.seq()});
+            } catch (RuntimeException | Error e) {
+                // Not in the log: half a partition replaced must not reach a checkpoint.
+                failed = true;
+                LOG.error("installing a snapshot of partition {} failed half-way; the store stops taking changes "
+                        + "until the node restarts", snap.partition(), e);
+                throw new FsException(ErrorCode.IO, "metadata store failed: " + e, e);
             }
-            intents.prefixSubMap(new Object[] {snap.partition()}).clear();
-            applied.prefixSubMap(new Object[] {snap.partition()}).clear();
-            for (Object[] n : newIntents) {
-                intents.put(new Object[] {snap.partition(), n[0]}, (byte[]) n[1]);
-            }
-            for (Object[] a : newApplied) {
-                applied.put(new Object[] {snap.partition(), a[0], a[1]}, (Long) a[2]);
-            }
-            for (Attr a : newInodes) {
-                inodes.put(a.ino(), a);
-            }
-            for (Object[] c : newChunks) {
-                chunks.put(new Object[] {c[0], c[1]}, (byte[]) c[2]);
-            }
-            for (Object[] x : newXattrs) {
-                xattrs.put(key((Long) x[0], (String) x[1]), (byte[]) x[2]);
-            }
-            for (Object[] d : newDirents) {
-                dirents.put(key((Long) d[0], (String) d[1]), (Long) d[2]);
-            }
-            versions.put(snap.partition(), new long[] {snap.epoch(), snap.seq()});
         }
         try {
             checkpoint();

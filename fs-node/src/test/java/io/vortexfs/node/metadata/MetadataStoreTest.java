@@ -680,6 +680,23 @@ class MetadataStoreTest {
     }
 
     @Test
+    void aChangeTooLargeToLogIsRefusedBeforeItChangesAnything() throws Exception {
+        Attr f = file(ROOT, "f");
+        ChunkRef r = ref("x", CS);
+        List<ChunkSlot> slots = new java.util.ArrayList<>();
+        for (int i = 0; i < 300_000; i++) {
+            slots.add(new ChunkSlot(i, r));
+        }
+        FsException e = assertThrows(FsException.class,
+                () -> store.commitWrite(new Request.CommitWrite(f.ino(), slots, 1L << 30, NOW_NS)));
+        assertEquals(ErrorCode.TOO_BIG, e.code());
+        assertEquals(0, store.getAttr(f.ino()).size());
+        commit(f.ino(), 1, new ChunkSlot(0, ref("y", 1)));
+        reopen();
+        assertEquals(1, store.getAttr(f.ino()).size());
+    }
+
+    @Test
     void closeIsIdempotent() {
         store.close();
         store.close();
