@@ -24,6 +24,11 @@ final class MountOptions {
             description = "Deadline of each request to a node (default 30s).")
     Duration timeout = ClientConfig.DEFAULT.requestTimeout();
 
+    @Option(names = "--no-local-reads", negatable = false,
+            description = "Read every chunk over the network, even from nodes on this machine, whose chunk "
+                    + "files the mount otherwise reads itself.")
+    boolean noLocalReads;
+
     @picocli.CommandLine.Mixin
     KeyOption key;
 
@@ -45,6 +50,6 @@ final class MountOptions {
             throw new UserError("--timeout must be positive");
         }
         return key.apply(new ClientConfig(timeout, ClientConfig.DEFAULT.connectTimeout(),
-                ClientConfig.DEFAULT.maxInFlightPerNode()));
+                ClientConfig.DEFAULT.maxInFlightPerNode())).withLocalReads(!noLocalReads);
     }
 }

@@ -321,6 +321,13 @@ public sealed interface Request extends Message {
     }
 
     /**
+     * Asks a node where its chunk files can be read on its own machine; answered with
+     * {@link Response.LocalStore}. A mount on the same machine reads whole chunks from them itself.
+     */
+    record GetLocalStore() implements Request {
+    }
+
+    /**
      * Asks the coordinator of {@code partition} for the chunks its files reference, a page at a time:
      * the slots after {@code (afterIno, afterIndex)} in inode and index order. Answered with
      * {@link Response.ChunkRefs}. Nodes use it to find the chunks nothing references any more.

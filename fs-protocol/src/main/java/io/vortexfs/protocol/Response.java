@@ -145,6 +145,26 @@ public sealed interface Response extends Message {
         }
     }
 
+    /**
+     * Where a node's chunk files are, for a reader on the same machine: {@code bootId} names the
+     * machine's running kernel ({@code /proc/sys/kernel/random/boot_id}), {@code chunkRoot} is the
+     * absolute directory holding {@code <first two hex digits>/<64 hex digits>} files of plain chunk
+     * bytes. Either is empty when the node cannot offer its files (its chunks are sealed, or its
+     * machine has no boot id).
+     */
+    record LocalStore(String bootId, String chunkRoot) implements Response {
+        public LocalStore {
+            if (bootId == null || chunkRoot == null) {
+                throw new IllegalArgumentException("bad local store answer");
+            }
+        }
+
+        /** Whether a reader whose machine has boot id {@code readerBootId} may read these files. */
+        public boolean sharedWith(String readerBootId) {
+            return !bootId.isEmpty() && !chunkRoot.isEmpty() && bootId.equals(readerBootId);
+        }
+    }
+
     /** A chunk's bytes follow as payload; {@code length} is their count. */
     record ChunkData(ChunkId id, int length) implements Response {
         public ChunkData {

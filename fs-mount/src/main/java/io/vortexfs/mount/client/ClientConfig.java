@@ -11,21 +11,27 @@ import java.time.Duration;
  * @param maxInFlightPerNode requests outstanding to one node before callers wait for a slot
  * @param key the cluster's key, proved on every connection; null for a cluster that has none
  * @param tls whether connections are under TLS (for nodes started with --tls)
+ * @param localReads whether whole chunks held by a node on this machine are read from its files (see
+ *     {@link LocalChunks}) rather than over a connection
  */
 public record ClientConfig(Duration requestTimeout, Duration connectTimeout, int maxInFlightPerNode, ClusterKey key,
-        boolean tls) {
+        boolean tls, boolean localReads) {
     public static final ClientConfig DEFAULT = new ClientConfig(Duration.ofSeconds(30), Duration.ofSeconds(5), 256);
 
     public ClientConfig(Duration requestTimeout, Duration connectTimeout, int maxInFlightPerNode) {
-        this(requestTimeout, connectTimeout, maxInFlightPerNode, null, false);
+        this(requestTimeout, connectTimeout, maxInFlightPerNode, null, false, true);
     }
 
     public ClientConfig withKey(ClusterKey k) {
-        return new ClientConfig(requestTimeout, connectTimeout, maxInFlightPerNode, k, tls);
+        return new ClientConfig(requestTimeout, connectTimeout, maxInFlightPerNode, k, tls, localReads);
     }
 
     public ClientConfig withTls(boolean t) {
-        return new ClientConfig(requestTimeout, connectTimeout, maxInFlightPerNode, key, t);
+        return new ClientConfig(requestTimeout, connectTimeout, maxInFlightPerNode, key, t, localReads);
+    }
+
+    public ClientConfig withLocalReads(boolean l) {
+        return new ClientConfig(requestTimeout, connectTimeout, maxInFlightPerNode, key, tls, l);
     }
 
     public ClientConfig {

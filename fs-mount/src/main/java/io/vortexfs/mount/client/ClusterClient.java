@@ -64,6 +64,8 @@ public final class ClusterClient implements AutoCloseable {
     private volatile ScheduledFuture<?> refresher;
     /** Which source the next background refresh asks first; only the refresher's thread moves it. */
     private int refreshTurn;
+    /** Reads of chunks from the files of nodes on this machine; null when the config turns them off. */
+    private final LocalChunks local;
 
     private ClusterClient(ClientConfig config, EventLoopGroup group, ConnectionPool pool, List<HostPort> seeds,
             String clientName) {
@@ -73,6 +75,7 @@ public final class ClusterClient implements AutoCloseable {
         this.seeds = List.copyOf(seeds);
         this.clientName = clientName;
         this.keyedIds = config.key() == null ? null : config.key().contentIds();
+        this.local = config.localReads() ? new LocalChunks(this::localStoreOf) : null;
     }
 
     /** Connects through the first reachable seed. The exception message is fit for a user. */
@@ -495,8 +498,17 @@ public final class ClusterClient implements AutoCloseable {
         throw last != null ? last : new FsException(ErrorCode.UNAVAILABLE, "no owner of chunk " + id);
     }
 
-    /** The chunk's bytes from {@code member}, checked against its id. */
+    /**
+     * The chunk's bytes from {@code member}, checked against its id: from its files when it runs on
+     * this machine and is alive, else (or when that fails) over the network.
+     */
     private byte[] fetchChunk(MemberInfo member, ChunkId id) throws FsException {
+        if (local != null && member.state() == MemberState.ALIVE) {
+            byte[] bytes = local.read(member, id, contentIds());
+            if (bytes != null) {
+                return bytes;
+            }
+        }
         try (Reply r = call(member, new Request.GetChunk(id), null)) {
             byte[] bytes = new byte[r.payload().readableBytes()];
             r.payload().getBytes(r.payload().readerIndex(), bytes);
@@ -509,6 +521,20 @@ public final class ClusterClient implements AutoCloseable {
             }
             return bytes;
         }
+    }
+
+    private Response.LocalStore localStoreOf(MemberInfo member) throws FsException {
+        try (Reply r = call(member, new Request.GetLocalStore(), null)) {
+            if (r.response() instanceof Response.LocalStore store) {
+                return store;
+            }
+            throw new FsException(ErrorCode.PROTOCOL, member.address() + " answered GetLocalStore with " + r.response());
+        }
+    }
+
+    /** How many chunks were read from the files of nodes on this machine (see {@link LocalChunks}). */
+    public long localChunkReads() {
+        return local == null ? 0 : local.served();
     }
 
     /**

@@ -17,6 +17,7 @@ import io.vortexfs.node.cluster.NamespaceOps;
 import io.vortexfs.node.cluster.PartitionReplicator;
 import io.vortexfs.node.cluster.Peers;
 import io.vortexfs.node.metadata.MetadataStore;
+import io.vortexfs.protocol.BootId;
 import io.vortexfs.protocol.ChunkId;
 import io.vortexfs.protocol.ErrorCode;
 import io.vortexfs.protocol.FsException;
@@ -212,6 +213,11 @@ public final class NodeService implements AutoCloseable, io.vortexfs.node.web.No
                     Unpooled.wrappedBuffer(snap.bytes()));
         } else if (request instanceof Request.GetStats) {
             return reply(stats());
+        } else if (request instanceof Request.GetLocalStore) {
+            // Sealed chunk files are of no use to a reader without the key; under TLS they still are
+            // (the reader never crosses the network), and the bytes are checked against their ids.
+            return reply(new Response.LocalStore(BootId.current(),
+                    chunks.sendsFiles() ? chunks.root().toAbsolutePath().toString() : ""));
         } else if (request instanceof Request.GetChunk g) {
             if (sendFiles) {
                 FileRegion file = chunks.region(g.id());

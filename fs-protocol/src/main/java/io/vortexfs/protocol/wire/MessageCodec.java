@@ -116,6 +116,7 @@ public final class MessageCodec {
         kryo.register(Request.Prove.class, 134);
         kryo.register(Request.ReadChunk.class, 135);
         kryo.register(Request.MoveLease.class, 136);
+        kryo.register(Request.GetLocalStore.class, 137);
 
         kryo.register(Response.ClusterView.class, 200);
         kryo.register(Response.NodeStats.class, 201);
@@ -139,6 +140,7 @@ public final class MessageCodec {
         kryo.register(Response.Drain.class, 219);
         kryo.register(Response.Challenge.class, 220);
         kryo.register(Response.ChunkRange.class, 221);
+        kryo.register(Response.LocalStore.class, 222);
         return kryo;
     }
 

@@ -125,6 +125,7 @@ class MessageCodecTest {
         expected.put(Request.Prove.class, 134);
         expected.put(Request.ReadChunk.class, 135);
         expected.put(Request.MoveLease.class, 136);
+        expected.put(Request.GetLocalStore.class, 137);
         expected.put(Request.Forwarded.class, 126);
         expected.put(Response.ClusterView.class, 200);
         expected.put(Response.NodeStats.class, 201);
@@ -148,6 +149,7 @@ class MessageCodecTest {
         expected.put(Response.Drain.class, 219);
         expected.put(Response.Challenge.class, 220);
         expected.put(Response.ChunkRange.class, 221);
+        expected.put(Response.LocalStore.class, 222);
         assertEquals(expected, registeredMessageKinds());
     }
 

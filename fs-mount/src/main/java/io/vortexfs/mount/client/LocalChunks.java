@@ -1,0 +1,146 @@
+package io.vortexfs.mount.client;
+
+import io.vortexfs.protocol.BootId;
+import io.vortexfs.protocol.ChunkId;
+import io.vortexfs.protocol.ContentHash;
+import io.vortexfs.protocol.FsException;
+import io.vortexfs.protocol.MemberInfo;
+import io.vortexfs.protocol.Response;
+import io.vortexfs.protocol.wire.FrameFormat;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Short-circuit reads: whole chunks read straight from the files of a node that runs on this machine,
+ * rather than sent by it over a connection (HDFS reads a local block the same way). The node is asked
+ * once, per incarnation, where its chunk files are ({@code GetLocalStore}); it offers them only when
+ * they hold plain bytes, and the mount uses them only when the node's boot id is its own.
+ *
+ * <p>The bytes are checked against the chunk's id like any other. Anything short of a matching whole
+ * chunk (no file, a damaged one, an unreadable directory) returns null, and the caller asks the node
+ * over the network as before: the node then reports what it holds, and a damaged copy is handed to
+ * its scrub the usual way. Chunk files are immutable and appear under their names only complete, so
+ * a file read here is never half-written; one the collector deletes while it is read stays readable
+ * until closed.
+ */
+final class LocalChunks {
+    private static final Logger LOG = LoggerFactory.getLogger(LocalChunks.class);
+    /**
+     * Bytes read per call (the JDK stages each through a direct buffer of this size). Small reads let
+     * the kernel's read-ahead run while the last one is copied: reading cold chunk files in 128 KiB
+     * steps went 1,880–1,960 MB/s here, in 1 MiB steps 940–1,220, in 4 MiB steps 775.
+     */
+    private static final int READ_STEP = 128 << 10;
+    /** How long a node that could not be asked is read over the network before it is asked again. */
+    private static final long RETRY_NANOS = 10_000_000_000L;
+
+    interface Asker {
+        Response.LocalStore ask(MemberInfo member) throws FsException;
+    }
+
+    /**
+     * What a node of {@code generation} offered: {@code dir} null for nothing. Unless {@code settled},
+     * the node could not be asked, and is asked again from {@code askAgainAtNanos}.
+     */
+    private record Offer(long generation, Path dir, boolean settled, long askAgainAtNanos) {
+    }
+
+    private final Asker asker;
+    private final String bootId;
+    private final Map<String, Offer> offers = new ConcurrentHashMap<>();
+    private final LongAdder served = new LongAdder();
+
+    /** Reads the files of nodes whose boot id is {@code bootId}, where {@code asker} finds them. */
+    LocalChunks(Asker asker, String bootId) {
+        this.asker = asker;
+        this.bootId = bootId;
+    }
+
+    LocalChunks(Asker asker) {
+        this(asker, BootId.current());
+    }
+
+    /** How many chunks were read from local files. */
+    long served() {
+        return served.sum();
+    }
+
+    /** Chunk {@code id}'s bytes from {@code member}'s files on this machine, checked against the id; null if not to be had so. */
+    byte[] read(MemberInfo member, ChunkId id, ContentHash ids) {
+        Path dir = directoryOf(member);
+        if (dir == null) {
+            return null;
+        }
+        String hex = id.hex();
+        Path file = dir.resolve(hex.substring(0, 2)).resolve(hex);
+        byte[] bytes;
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = ch.size();
+            if (size > FrameFormat.DEFAULT_MAX_PAYLOAD) {
+                LOG.debug("local chunk file {} holds {} bytes, more than a chunk", file, size);
+                return null;
+            }
+            bytes = new byte[(int) size];
+            ByteBuffer buf = ByteBuffer.wrap(bytes);
+            while (buf.position() < bytes.length) {
+                buf.limit(Math.min(bytes.length, buf.position() + READ_STEP));
+                if (ch.read(buf) < 0) {
+                    return null;
+                }
+            }
+        } catch (IOException e) {
+            // Not there (not yet repaired, moved aside as damaged, collected), or not readable here.
+            return null;
+        }
+        if (!ids.of(bytes, 0, bytes.length).equals(id)) {
+            LOG.debug("local chunk file {} does not match its name; reading it from {} instead", file, member.address());
+            return null;
+        }
+        served.increment();
+        return bytes;
+    }
+
+    private Path directoryOf(MemberInfo member) {
+        Offer o = offers.get(member.nodeId());
+        if (o != null && o.generation() == member.generation()
+                && (o.settled() || System.nanoTime() - o.askAgainAtNanos() < 0)) {
+            return o.dir();
+        }
+        Offer fresh;
+        try {
+            Response.LocalStore store = asker.ask(member);
+            Path dir = store.sharedWith(bootId) ? pathOrNull(store.chunkRoot()) : null;
+            if (dir != null && !(dir.isAbsolute() && Files.isDirectory(dir))) {
+                LOG.info("{} stores chunks in {}, which this mount cannot see", member.address(), dir);
+                dir = null;
+            }
+            if (dir != null) {
+                LOG.info("reading {}'s chunks from its files in {}", member.address(), dir);
+            }
+            fresh = new Offer(member.generation(), dir, true, 0);
+        } catch (FsException e) {
+            LOG.debug("cannot ask {} where its chunk files are: {}", member.address(), e.getMessage());
+            fresh = new Offer(member.generation(), null, false, System.nanoTime() + RETRY_NANOS);
+        }
+        offers.put(member.nodeId(), fresh);
+        return fresh.dir();
+    }
+
+    private static Path pathOrNull(String s) {
+        try {
+            return Path.of(s);
+        } catch (InvalidPathException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,174 @@
+package io.vortexfs.mount.client;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vortexfs.node.Node;
+import io.vortexfs.node.NodeConfig;
+import io.vortexfs.protocol.ChunkId;
+import io.vortexfs.protocol.ContentHash;
+import io.vortexfs.protocol.ErrorCode;
+import io.vortexfs.protocol.FsException;
+import io.vortexfs.protocol.MemberInfo;
+import io.vortexfs.protocol.MemberState;
+import io.vortexfs.protocol.Response;
+import io.vortexfs.protocol.rpc.HostPort;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LocalChunksTest {
+    private static final String BOOT = "0b4f2a3e-6c1d-4e0f-9a8b-7c6d5e4f3a2b";
+    private static final MemberInfo MEMBER = new MemberInfo("n1", "127.0.0.1", 7000, MemberState.ALIVE, 1);
+
+    @TempDir
+    Path dir;
+
+    private static byte[] random(int n, long seed) {
+        byte[] b = new byte[n];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    /** Writes {@code bytes} where a node's store keeps them, as it names them. */
+    private ChunkId store(Path root, byte[] bytes) throws Exception {
+        ChunkId id = ContentHash.SHA256.of(bytes, 0, bytes.length);
+        Path file = root.resolve(id.hex().substring(0, 2)).resolve(id.hex());
+        Files.createDirectories(file.getParent());
+        Files.write(file, bytes);
+        return id;
+    }
+
+    private Path fileOf(Path root, ChunkId id) {
+        return root.resolve(id.hex().substring(0, 2)).resolve(id.hex());
+    }
+
+    @Test
+    void readsAWholeChunkFromTheNodesFileAndAsksTheNodeOncePerIncarnation() throws Exception {
+        Path root = dir.resolve("chunks");
+        byte[] bytes = random(300_000, 1);
+        ChunkId id = store(root, bytes);
+        AtomicInteger asked = new AtomicInteger();
+        LocalChunks local = new LocalChunks(m -> {
+            asked.incrementAndGet();
+            return new Response.LocalStore(BOOT, root.toString());
+        }, BOOT);
+
+        assertArrayEquals(bytes, local.read(MEMBER, id, ContentHash.SHA256));
+        assertArrayEquals(bytes, local.read(MEMBER, id, ContentHash.SHA256));
+        assertEquals(1, asked.get());
+        assertEquals(2, local.served());
+
+        MemberInfo restarted = new MemberInfo("n1", "127.0.0.1", 7000, MemberState.ALIVE, 2);
+        assertArrayEquals(bytes, local.read(restarted, id, ContentHash.SHA256));
+        assertEquals(2, asked.get());
+    }
+
+    @Test
+    void anythingButAMatchingWholeChunkIsLeftToTheNetwork() throws Exception {
+        Path root = dir.resolve("chunks");
+        byte[] bytes = random(70_000, 2);
+        ChunkId id = store(root, bytes);
+        LocalChunks local = new LocalChunks(m -> new Response.LocalStore(BOOT, root.toString()), BOOT);
+
+        // The file changed on disk: its bytes no longer match the name.
+        byte[] damaged = bytes.clone();
+        damaged[12_345] ^= 1;
+        Files.write(fileOf(root, id), damaged);
+        assertNull(local.read(MEMBER, id, ContentHash.SHA256));
+        // Cut short.
+        Files.write(fileOf(root, id), java.util.Arrays.copyOf(bytes, 69_999));
+        assertNull(local.read(MEMBER, id, ContentHash.SHA256));
+        // Gone (collected, moved aside, not yet repaired).
+        Files.delete(fileOf(root, id));
+        assertNull(local.read(MEMBER, id, ContentHash.SHA256));
+        // Named by another hash: a cluster with keyed chunk ids.
+        Files.write(fileOf(root, id), bytes);
+        assertNull(local.read(MEMBER, id, ContentHash.keyed(new byte[32])));
+        assertEquals(0, local.served());
+        assertArrayEquals(bytes, local.read(MEMBER, id, ContentHash.SHA256));
+    }
+
+    @Test
+    void filesOfAnotherMachineOrOfNoMachineAreNotRead() throws Exception {
+        Path root = dir.resolve("chunks");
+        ChunkId id = store(root, random(5_000, 3));
+        AtomicInteger asked = new AtomicInteger();
+        for (Response.LocalStore offer : List.of(
+                new Response.LocalStore("ffffffff-6c1d-4e0f-9a8b-7c6d5e4f3a2b", root.toString()),
+                new Response.LocalStore(BOOT, ""), // a sealed store
+                new Response.LocalStore("", root.toString()),
+                new Response.LocalStore(BOOT, "chunks"), // not absolute
+                new Response.LocalStore(BOOT, root.resolve("missing").toString()))) {
+            LocalChunks local = new LocalChunks(m -> {
+                asked.incrementAndGet();
+                return offer;
+            }, BOOT);
+            assertNull(local.read(MEMBER, id, ContentHash.SHA256), offer.toString());
+            assertNull(local.read(MEMBER, id, ContentHash.SHA256), offer.toString());
+        }
+        assertEquals(5, asked.get()); // each answer is kept for the incarnation
+        // A mount on a machine without a boot id reads nothing locally, even from an offer of "".
+        assertNull(new LocalChunks(m -> new Response.LocalStore("", root.toString()), "")
+                .read(MEMBER, id, ContentHash.SHA256));
+    }
+
+    @Test
+    void aNodeThatCannotBeAskedIsNotAskedAgainAtOnce() throws Exception {
+        Path root = dir.resolve("chunks");
+        ChunkId id = store(root, random(5_000, 4));
+        AtomicInteger asked = new AtomicInteger();
+        LocalChunks local = new LocalChunks(m -> {
+            asked.incrementAndGet();
+            throw new FsException(ErrorCode.TIMEOUT, "no answer");
+        }, BOOT);
+        for (int i = 0; i < 10; i++) {
+            assertNull(local.read(MEMBER, id, ContentHash.SHA256));
+        }
+        assertEquals(1, asked.get());
+    }
+
+    /** Against a real node: whole chunks come from its files, parts and damaged copies over the network. */
+    @Test
+    void aMountBesideANodeReadsItsFilesAndFallsBackToTheNetwork() throws Exception {
+        Node node = Node.start(NodeConfig.defaults(dir.resolve("node"), "127.0.0.1", 0));
+        List<HostPort> seeds = List.of(new HostPort("127.0.0.1", node.port()));
+        try (ClusterClient client = ClusterClient.connect(seeds, ClientConfig.DEFAULT, "test");
+                ClusterClient remote = ClusterClient.connect(seeds, ClientConfig.DEFAULT.withLocalReads(false), "test")) {
+            byte[] bytes = random(1 << 20, 5);
+            ChunkId id = ContentHash.SHA256.of(bytes, 0, bytes.length);
+            client.putChunk(id, bytes, bytes.length);
+
+            long served = node.metrics().served("GetChunk");
+            assertArrayEquals(bytes, client.getChunk(id));
+            assertEquals(1, client.localChunkReads());
+            assertEquals(served, node.metrics().served("GetChunk"), "a local read went to the node");
+
+            assertArrayEquals(bytes, remote.getChunk(id));
+            assertEquals(0, remote.localChunkReads());
+            assertEquals(served + 1, node.metrics().served("GetChunk"));
+
+            // A damaged file is read over the network too, which reports it as corrupt (and has the node check it).
+            Path file;
+            try (Stream<Path> files = Files.walk(dir.resolve("node"))) {
+                file = files.filter(p -> p.getFileName().toString().equals(id.hex())).findFirst().orElseThrow();
+            }
+            byte[] damaged = bytes.clone();
+            damaged[77] ^= 0x40;
+            Files.write(file, damaged);
+            assertEquals(ErrorCode.CORRUPT, assertThrows(FsException.class, () -> client.getChunk(id)).code());
+            assertEquals(1, client.localChunkReads());
+            assertTrue(node.metrics().served("GetChunk") >= served + 2, "the damaged file was not read over the network");
+        } finally {
+            node.close();
+        }
+    }
+}
