@@ -1,6 +1,7 @@
 package io.vortexfs.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URI;
@@ -46,6 +47,7 @@ class LocalReadsTest extends ClusterTest {
 
     @Test
     void aMountBesideTheNodesReadsTheirFilesAndTheNetworkOnlyForDamagedCopies() throws Exception {
+        assertFalse(Shell.run("cat /proc/sys/kernel/random/boot_id").ok().out().isBlank(), "this machine has no boot id");
         cluster = new TestCluster(tmp, null, 3).withNodeArgs("--http-port", "0");
         for (int i = 0; i < 3; i++) {
             cluster.startNode();
@@ -64,8 +66,8 @@ class LocalReadsTest extends ClusterTest {
 
         // Every chunk rots on two of its three owners. The mount tries an owner's file first, and a
         // damaged one over the network, where the mount finds it bad and tells the owner, which
-        // moves it aside and fetches a good copy; then the mount takes the next owner. For none of the
-        // 10 chunks to start at its good owner, and so no damage to be reported, has a chance of 3^-10.
+        // moves it aside and fetches a good copy; then the mount takes the next owner. Only if every
+        // one of the 10 chunks started at its good owner would no damage be reported: a chance of 3^-10.
         int chunks = cluster.node(0).chunkIds().size();
         assertEquals(10, chunks);
         for (int i = 0; i < 2; i++) {

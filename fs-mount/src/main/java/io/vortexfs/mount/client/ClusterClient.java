@@ -523,13 +523,23 @@ public final class ClusterClient implements AutoCloseable {
         }
     }
 
-    private Response.LocalStore localStoreOf(MemberInfo member) throws FsException {
-        try (Reply r = call(member, new Request.GetLocalStore(), null)) {
-            if (r.response() instanceof Response.LocalStore store) {
-                return store;
-            }
-            throw new FsException(ErrorCode.PROTOCOL, member.address() + " answered GetLocalStore with " + r.response());
+    /** Asks {@code member} where its chunk files are, under the connect timeout. */
+    private CompletableFuture<Response.LocalStore> localStoreOf(MemberInfo member) {
+        RpcClient c;
+        try {
+            c = pool.get(address(member));
+        } catch (FsException e) {
+            return CompletableFuture.failedFuture(e);
         }
+        return c.call(new Request.GetLocalStore(), null, config.connectTimeout()).thenApply(r -> {
+            try (r) {
+                if (r.response() instanceof Response.LocalStore store) {
+                    return store;
+                }
+                throw new java.util.concurrent.CompletionException(new FsException(ErrorCode.PROTOCOL,
+                        member.address() + " answered GetLocalStore with " + r.response()));
+            }
+        });
     }
 
     /** How many chunks were read from the files of nodes on this machine (see {@link LocalChunks}). */

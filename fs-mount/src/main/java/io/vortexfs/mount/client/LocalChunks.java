@@ -3,7 +3,6 @@ package io.vortexfs.mount.client;
 import io.vortexfs.protocol.BootId;
 import io.vortexfs.protocol.ChunkId;
 import io.vortexfs.protocol.ContentHash;
-import io.vortexfs.protocol.FsException;
 import io.vortexfs.protocol.MemberInfo;
 import io.vortexfs.protocol.Response;
 import io.vortexfs.protocol.wire.FrameFormat;
@@ -12,10 +11,16 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,16 +48,23 @@ final class LocalChunks {
     private static final int READ_STEP = 128 << 10;
     /** How long a node that could not be asked is read over the network before it is asked again. */
     private static final long RETRY_NANOS = 10_000_000_000L;
+    /** How long the reader that asks a node first waits for its answer before it reads over the network. */
+    private static final long ASK_WAIT_MILLIS = 2_000;
 
     interface Asker {
-        Response.LocalStore ask(MemberInfo member) throws FsException;
+        /** The node's answer to {@code GetLocalStore}, under a deadline of its own. */
+        CompletableFuture<Response.LocalStore> ask(MemberInfo member);
     }
 
     /**
-     * What a node of {@code generation} offered: {@code dir} null for nothing. Unless {@code settled},
-     * the node could not be asked, and is asked again from {@code askAgainAtNanos}.
+     * What the node of {@code generation} offered, once it answers: its chunk directory, or null for
+     * nothing. Failed when it could not be asked, which is tried again after {@link #RETRY_NANOS}.
      */
-    private record Offer(long generation, Path dir, boolean settled, long askAgainAtNanos) {
+    private record Offer(long generation, CompletableFuture<Path> dir, long askedAtNanos) {
+        boolean askAgain(long gen) {
+            return generation < gen || (generation == gen && dir.isCompletedExceptionally()
+                    && System.nanoTime() - askedAtNanos > RETRY_NANOS);
+        }
     }
 
     private final Asker asker;
@@ -84,7 +96,15 @@ final class LocalChunks {
         String hex = id.hex();
         Path file = dir.resolve(hex.substring(0, 2)).resolve(hex);
         byte[] bytes;
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+        try {
+            // Only a regular file: opening a FIFO put there would block for good.
+            if (!Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isRegularFile()) {
+                return null;
+            }
+        } catch (IOException e) {
+            return null; // not there (not yet repaired, moved aside as damaged, collected)
+        }
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
             long size = ch.size();
             if (size > FrameFormat.DEFAULT_MAX_PAYLOAD) {
                 LOG.debug("local chunk file {} holds {} bytes, more than a chunk", file, size);
@@ -99,8 +119,7 @@ final class LocalChunks {
                 }
             }
         } catch (IOException e) {
-            // Not there (not yet repaired, moved aside as damaged, collected), or not readable here.
-            return null;
+            return null; // gone since, or not readable here
         }
         if (!ids.of(bytes, 0, bytes.length).equals(id)) {
             LOG.debug("local chunk file {} does not match its name; reading it from {} instead", file, member.address());
@@ -110,30 +129,57 @@ final class LocalChunks {
         return bytes;
     }
 
+    /**
+     * The member's chunk directory, or null. One reader asks a node (once per incarnation) and waits
+     * for the answer a short while; the others meanwhile, and that reader after the wait, read over
+     * the network.
+     */
     private Path directoryOf(MemberInfo member) {
-        Offer o = offers.get(member.nodeId());
-        if (o != null && o.generation() == member.generation()
-                && (o.settled() || System.nanoTime() - o.askAgainAtNanos() < 0)) {
-            return o.dir();
+        Offer known = offers.get(member.nodeId());
+        if (known == null || known.askAgain(member.generation())) {
+            Offer fresh = new Offer(member.generation(), new CompletableFuture<>(), System.nanoTime());
+            known = offers.compute(member.nodeId(),
+                    (id, old) -> old == null || old.askAgain(member.generation()) ? fresh : old);
+            if (known == fresh) {
+                ask(member, fresh.dir());
+                try {
+                    return fresh.dir().get(ASK_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return null;
+                } catch (ExecutionException | TimeoutException e) {
+                    return null;
+                }
+            }
         }
-        Offer fresh;
+        CompletableFuture<Path> dir = known.dir();
+        return known.generation() == member.generation() && dir.isDone() && !dir.isCompletedExceptionally()
+                ? dir.join() : null;
+    }
+
+    private void ask(MemberInfo member, CompletableFuture<Path> dir) {
+        CompletableFuture<Response.LocalStore> answer;
         try {
-            Response.LocalStore store = asker.ask(member);
-            Path dir = store.sharedWith(bootId) ? pathOrNull(store.chunkRoot()) : null;
-            if (dir != null && !(dir.isAbsolute() && Files.isDirectory(dir))) {
-                LOG.info("{} stores chunks in {}, which this mount cannot see", member.address(), dir);
-                dir = null;
-            }
-            if (dir != null) {
-                LOG.info("reading {}'s chunks from its files in {}", member.address(), dir);
-            }
-            fresh = new Offer(member.generation(), dir, true, 0);
-        } catch (FsException e) {
-            LOG.debug("cannot ask {} where its chunk files are: {}", member.address(), e.getMessage());
-            fresh = new Offer(member.generation(), null, false, System.nanoTime() + RETRY_NANOS);
+            answer = asker.ask(member);
+        } catch (RuntimeException e) {
+            answer = CompletableFuture.failedFuture(e);
         }
-        offers.put(member.nodeId(), fresh);
-        return fresh.dir();
+        answer.whenComplete((store, e) -> {
+            if (e != null) {
+                LOG.debug("cannot ask {} where its chunk files are: {}", member.address(), e.toString());
+                dir.completeExceptionally(e);
+                return;
+            }
+            Path d = store.sharedWith(bootId) ? pathOrNull(store.chunkRoot()) : null;
+            if (d != null && !(d.isAbsolute() && Files.isDirectory(d))) {
+                LOG.info("{} stores chunks in {}, which this mount cannot see", member.address(), d);
+                d = null;
+            }
+            if (d != null) {
+                LOG.info("reading {}'s chunks from its files in {}", member.address(), d);
+            }
+            dir.complete(d);
+        });
     }
 
     private static Path pathOrNull(String s) {

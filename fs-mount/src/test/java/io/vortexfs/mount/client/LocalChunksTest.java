@@ -5,9 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.vortexfs.node.Node;
 import io.vortexfs.node.NodeConfig;
+import io.vortexfs.protocol.BootId;
 import io.vortexfs.protocol.ChunkId;
 import io.vortexfs.protocol.ContentHash;
 import io.vortexfs.protocol.ErrorCode;
@@ -20,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -59,7 +62,7 @@ class LocalChunksTest {
         AtomicInteger asked = new AtomicInteger();
         LocalChunks local = new LocalChunks(m -> {
             asked.incrementAndGet();
-            return new Response.LocalStore(BOOT, root.toString());
+            return CompletableFuture.completedFuture(new Response.LocalStore(BOOT, root.toString()));
         }, BOOT);
 
         assertArrayEquals(bytes, local.read(MEMBER, id, ContentHash.SHA256));
@@ -77,7 +80,8 @@ class LocalChunksTest {
         Path root = dir.resolve("chunks");
         byte[] bytes = random(70_000, 2);
         ChunkId id = store(root, bytes);
-        LocalChunks local = new LocalChunks(m -> new Response.LocalStore(BOOT, root.toString()), BOOT);
+        LocalChunks local = new LocalChunks(m -> CompletableFuture.completedFuture(
+                new Response.LocalStore(BOOT, root.toString())), BOOT);
 
         // The file changed on disk: its bytes no longer match the name.
         byte[] damaged = bytes.clone();
@@ -110,14 +114,14 @@ class LocalChunksTest {
                 new Response.LocalStore(BOOT, root.resolve("missing").toString()))) {
             LocalChunks local = new LocalChunks(m -> {
                 asked.incrementAndGet();
-                return offer;
+                return CompletableFuture.completedFuture(offer);
             }, BOOT);
             assertNull(local.read(MEMBER, id, ContentHash.SHA256), offer.toString());
             assertNull(local.read(MEMBER, id, ContentHash.SHA256), offer.toString());
         }
         assertEquals(5, asked.get()); // each answer is kept for the incarnation
         // A mount on a machine without a boot id reads nothing locally, even from an offer of "".
-        assertNull(new LocalChunks(m -> new Response.LocalStore("", root.toString()), "")
+        assertNull(new LocalChunks(m -> CompletableFuture.completedFuture(new Response.LocalStore("", root.toString())), "")
                 .read(MEMBER, id, ContentHash.SHA256));
     }
 
@@ -128,7 +132,7 @@ class LocalChunksTest {
         AtomicInteger asked = new AtomicInteger();
         LocalChunks local = new LocalChunks(m -> {
             asked.incrementAndGet();
-            throw new FsException(ErrorCode.TIMEOUT, "no answer");
+            return CompletableFuture.failedFuture(new FsException(ErrorCode.TIMEOUT, "no answer"));
         }, BOOT);
         for (int i = 0; i < 10; i++) {
             assertNull(local.read(MEMBER, id, ContentHash.SHA256));
@@ -136,9 +140,56 @@ class LocalChunksTest {
         assertEquals(1, asked.get());
     }
 
+    /** A node slow to answer costs its first reader a short wait, and the readers meanwhile none. */
+    @Test
+    void readersDoNotWaitLongForANodesAnswer() throws Exception {
+        Path root = dir.resolve("chunks");
+        byte[] bytes = random(5_000, 6);
+        ChunkId id = store(root, bytes);
+        CompletableFuture<Response.LocalStore> answer = new CompletableFuture<>();
+        AtomicInteger asked = new AtomicInteger();
+        LocalChunks local = new LocalChunks(m -> {
+            asked.incrementAndGet();
+            return answer;
+        }, BOOT);
+        long start = System.nanoTime();
+        assertNull(local.read(MEMBER, id, ContentHash.SHA256));
+        long firstMillis = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(firstMillis >= 1_900 && firstMillis < 10_000, "the first reader waited " + firstMillis + " ms");
+        start = System.nanoTime();
+        assertNull(local.read(MEMBER, id, ContentHash.SHA256));
+        assertTrue(System.nanoTime() - start < 1_000_000_000L, "a later reader waited for the answer");
+        assertEquals(1, asked.get());
+        answer.complete(new Response.LocalStore(BOOT, root.toString()));
+        assertArrayEquals(bytes, local.read(MEMBER, id, ContentHash.SHA256));
+        assertEquals(1, asked.get());
+    }
+
+    /** A FIFO or a symbolic link under a chunk's name is not opened (a FIFO would block the reader for good). */
+    @Test
+    void onlyRegularFilesAreRead() throws Exception {
+        Path root = dir.resolve("chunks");
+        byte[] bytes = random(5_000, 7);
+        ChunkId id = store(root, bytes);
+        LocalChunks local = new LocalChunks(m -> CompletableFuture.completedFuture(
+                new Response.LocalStore(BOOT, root.toString())), BOOT);
+        Path file = fileOf(root, id);
+        Path elsewhere = dir.resolve("elsewhere");
+        Files.move(file, elsewhere);
+        Files.createSymbolicLink(file, elsewhere);
+        assertNull(local.read(MEMBER, id, ContentHash.SHA256));
+        Files.delete(file);
+        assertEquals(0, new ProcessBuilder("mkfifo", file.toString()).start().waitFor());
+        assertNull(local.read(MEMBER, id, ContentHash.SHA256));
+        Files.delete(file);
+        Files.move(elsewhere, file);
+        assertArrayEquals(bytes, local.read(MEMBER, id, ContentHash.SHA256));
+    }
+
     /** Against a real node: whole chunks come from its files, parts and damaged copies over the network. */
     @Test
     void aMountBesideANodeReadsItsFilesAndFallsBackToTheNetwork() throws Exception {
+        assumeTrue(!BootId.current().isEmpty(), "this machine has no boot id");
         Node node = Node.start(NodeConfig.defaults(dir.resolve("node"), "127.0.0.1", 0));
         List<HostPort> seeds = List.of(new HostPort("127.0.0.1", node.port()));
         try (ClusterClient client = ClusterClient.connect(seeds, ClientConfig.DEFAULT, "test");

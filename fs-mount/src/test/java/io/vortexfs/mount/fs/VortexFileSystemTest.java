@@ -48,7 +48,10 @@ class VortexFileSystemTest {
     @BeforeEach
     void start() throws Exception {
         node = Node.start(NodeConfig.defaults(dir.resolve("node"), "127.0.0.1", 0));
-        client = ClusterClient.connect(List.of(new HostPort("127.0.0.1", node.port())), ClientConfig.DEFAULT, "test");
+        // Over the network, as from another machine: the node's requests are what these tests count
+        // (LocalChunksTest covers reading a node's files beside it).
+        client = ClusterClient.connect(List.of(new HostPort("127.0.0.1", node.port())),
+                ClientConfig.DEFAULT.withLocalReads(false), "test");
         fs = newMount();
     }
 
