@@ -7,8 +7,9 @@ import java.nio.file.Path;
 
 /**
  * The id Linux draws at every boot ({@code /proc/sys/kernel/random/boot_id}). Two processes that read
- * the same one run on the same machine, under the same kernel, so a file one names the other can
- * open (unless a mount namespace hides it, which its reader finds out by trying).
+ * the same one run on the same machine, under the same kernel. A path one names is then most likely
+ * the same file for the other; containers share the boot id but not always their files, so a path
+ * may be missing there, or be another file: whoever opens it checks what it read.
  */
 public final class BootId {
     private static final Path SOURCE = Path.of("/proc/sys/kernel/random/boot_id");
