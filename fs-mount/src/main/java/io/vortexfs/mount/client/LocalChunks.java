@@ -43,7 +43,7 @@ final class LocalChunks {
     /**
      * Bytes read per call (the JDK stages each through a direct buffer of this size). Small reads let
      * the kernel's read-ahead run while the last one is copied: reading cold chunk files in 128 KiB
-     * steps went 1,880–2,010 MB/s here, in 1 MiB steps 940–1,220, in 4 MiB steps 775.
+     * steps went 1,881–2,010 MB/s here, in 1 MiB steps 940–1,220, in 4 MiB steps 775.
      */
     private static final int READ_STEP = 128 << 10;
     /** How long a node that could not be asked is read over the network before it is asked again. */
