@@ -44,7 +44,7 @@ class LocalChunksTest {
     /** Writes {@code bytes} where a node's store keeps them, as it names them. */
     private ChunkId store(Path root, byte[] bytes) throws Exception {
         ChunkId id = ContentHash.SHA256.of(bytes, 0, bytes.length);
-        Path file = root.resolve(id.hex().substring(0, 2)).resolve(id.hex());
+        Path file = fileOf(root, id);
         Files.createDirectories(file.getParent());
         Files.write(file, bytes);
         return id;
@@ -52,6 +52,11 @@ class LocalChunksTest {
 
     private Path fileOf(Path root, ChunkId id) {
         return root.resolve(id.hex().substring(0, 2)).resolve(id.hex());
+    }
+
+    /** Reads chunks from the files under {@code root}, which a node on this machine offers at once. */
+    private static LocalChunks offering(Path root) {
+        return new LocalChunks(m -> CompletableFuture.completedFuture(new Response.LocalStore(BOOT, root.toString())), BOOT);
     }
 
     @Test
@@ -80,8 +85,7 @@ class LocalChunksTest {
         Path root = dir.resolve("chunks");
         byte[] bytes = random(70_000, 2);
         ChunkId id = store(root, bytes);
-        LocalChunks local = new LocalChunks(m -> CompletableFuture.completedFuture(
-                new Response.LocalStore(BOOT, root.toString())), BOOT);
+        LocalChunks local = offering(root);
 
         // The file changed on disk: its bytes no longer match the name.
         byte[] damaged = bytes.clone();
@@ -171,8 +175,7 @@ class LocalChunksTest {
         Path root = dir.resolve("chunks");
         byte[] bytes = random(5_000, 7);
         ChunkId id = store(root, bytes);
-        LocalChunks local = new LocalChunks(m -> CompletableFuture.completedFuture(
-                new Response.LocalStore(BOOT, root.toString())), BOOT);
+        LocalChunks local = offering(root);
         Path file = fileOf(root, id);
         Path elsewhere = dir.resolve("elsewhere");
         Files.move(file, elsewhere);
