@@ -69,6 +69,18 @@ public sealed interface Request extends Message {
     }
 
     /**
+     * Asks for the CRC-32C of each {@link Response.ChunkRange#BLOCK}-sized block of a chunk, as the
+     * node took them from bytes it had just checked against the chunk's id; answered with
+     * {@link Response.BlockSums}. A reader on the node's machine checks the chunk's file with them
+     * instead of hashing all of it.
+     */
+    record GetBlockSums(ChunkId id) implements Request {
+        public GetBlockSums {
+            require(id != null, "id == null");
+        }
+    }
+
+    /**
      * Reads part of a chunk: the answer ({@link Response.ChunkRange}) carries the
      * {@link Response.ChunkRange#BLOCK}-aligned blocks that cover {@code [offset, offset + length)},
      * each with its CRC-32C, so a random read need not move the whole chunk.

@@ -131,6 +131,12 @@ public sealed interface Response extends Message {
         }
 
         /** The CRC-32C of {@code length} bytes of {@code buf} from index {@code from}, without copying them. */
+        public static int sum(byte[] bytes, int from, int length) {
+            CRC32C crc = new CRC32C();
+            crc.update(bytes, from, length);
+            return (int) crc.getValue();
+        }
+
         public static int sum(ByteBuf buf, int from, int length) {
             CRC32C crc = new CRC32C();
             for (ByteBuffer part : buf.nioBuffers(from, length)) {
@@ -162,6 +168,27 @@ public sealed interface Response extends Message {
         /** Whether a reader whose machine has boot id {@code readerBootId} may read these files. */
         public boolean sharedWith(String readerBootId) {
             return !bootId.isEmpty() && !chunkRoot.isEmpty() && bootId.equals(readerBootId);
+        }
+    }
+
+    /**
+     * The block sums of chunk {@code id}, of {@code length} bytes: the payload holds the CRC-32C of
+     * each {@link ChunkRange#BLOCK}-sized block (the last perhaps short) as a 4-byte big-endian
+     * int, in order. {@code length} is {@link #UNKNOWN}, with no payload, when the node has none at
+     * hand: it keeps them only for chunks whose bytes it has checked since it started.
+     */
+    record BlockSums(ChunkId id, int length) implements Response {
+        public static final int UNKNOWN = -1;
+
+        public BlockSums {
+            if (id == null || length < UNKNOWN) {
+                throw new IllegalArgumentException("bad block sums header");
+            }
+        }
+
+        /** The payload's size. */
+        public int payloadBytes() {
+            return length == UNKNOWN ? 0 : ChunkRange.blocks(length) * Integer.BYTES;
         }
     }
 

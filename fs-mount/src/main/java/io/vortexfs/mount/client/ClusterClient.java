@@ -29,9 +29,11 @@ import io.vortexfs.protocol.placement.Quorum;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -75,7 +77,7 @@ public final class ClusterClient implements AutoCloseable {
         this.seeds = List.copyOf(seeds);
         this.clientName = clientName;
         this.keyedIds = config.key() == null ? null : config.key().contentIds();
-        this.local = config.localReads() ? new LocalChunks(this::localStoreOf) : null;
+        this.local = config.localReads() ? new LocalChunks(this::localStoreOf, this::blockSumsOf) : null;
     }
 
     /** Connects through the first reachable seed. The exception message is fit for a user. */
@@ -525,19 +527,47 @@ public final class ClusterClient implements AutoCloseable {
 
     /** Asks {@code member} where its chunk files are, under the connect timeout. */
     private CompletableFuture<Response.LocalStore> localStoreOf(MemberInfo member) {
+        return askBriefly(member, new Request.GetLocalStore(), r -> r.response() instanceof Response.LocalStore store ? store : null);
+    }
+
+    /** Asks {@code member} for its block sums of chunk {@code id}, under the connect timeout; null when it has none. */
+    private CompletableFuture<LocalChunks.Sums> blockSumsOf(MemberInfo member, ChunkId id) {
+        return askBriefly(member, new Request.GetBlockSums(id), r -> {
+            if (!(r.response() instanceof Response.BlockSums b) || !b.id().equals(id)
+                    || r.payload().readableBytes() != b.payloadBytes()) {
+                return null;
+            }
+            if (b.length() == Response.BlockSums.UNKNOWN) {
+                return Optional.<LocalChunks.Sums>empty();
+            }
+            int[] sums = new int[b.payloadBytes() / Integer.BYTES];
+            for (int i = 0; i < sums.length; i++) {
+                sums[i] = r.payload().getInt(r.payload().readerIndex() + i * Integer.BYTES);
+            }
+            return Optional.of(new LocalChunks.Sums(b.length(), sums));
+        }).thenApply(found -> found.orElse(null));
+    }
+
+    /**
+     * Sends {@code request} to {@code member} under the connect timeout, for an answer that only
+     * speeds things up. {@code read} turns the reply into the result, or null when it is not the
+     * answer expected, which fails the future.
+     */
+    private <T> CompletableFuture<T> askBriefly(MemberInfo member, Request request, Function<Reply, T> read) {
         RpcClient c;
         try {
             c = pool.get(address(member));
         } catch (FsException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return c.call(new Request.GetLocalStore(), null, config.connectTimeout()).thenApply(r -> {
+        return c.call(request, null, config.connectTimeout()).thenApply(r -> {
             try (r) {
-                if (r.response() instanceof Response.LocalStore store) {
-                    return store;
+                T answer = read.apply(r);
+                if (answer == null) {
+                    throw new java.util.concurrent.CompletionException(new FsException(ErrorCode.PROTOCOL,
+                            member.address() + " answered " + request.getClass().getSimpleName() + " with " + r.response()));
                 }
-                throw new java.util.concurrent.CompletionException(new FsException(ErrorCode.PROTOCOL,
-                        member.address() + " answered GetLocalStore with " + r.response()));
+                return answer;
             }
         });
     }
@@ -545,6 +575,11 @@ public final class ClusterClient implements AutoCloseable {
     /** How many chunks were read from the files of nodes on this machine (see {@link LocalChunks}). */
     public long localChunkReads() {
         return local == null ? 0 : local.served();
+    }
+
+    /** How many of those were checked with the node's block sums rather than hashed. */
+    public long localChunkReadsCheckedBySums() {
+        return local == null ? 0 : local.checkedBySums();
     }
 
     /**

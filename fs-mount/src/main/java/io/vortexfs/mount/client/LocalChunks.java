@@ -31,7 +31,12 @@ import org.slf4j.LoggerFactory;
  * once, per incarnation, where its chunk files are ({@code GetLocalStore}); it offers them only when
  * they hold plain bytes, and the mount uses them only when the node's boot id is its own.
  *
- * <p>The bytes are checked against the chunk's id like any other. Anything short of a matching whole
+ * <p>The bytes are checked before use. While the file is read, the node is asked for the chunk's block
+ * sums ({@code GetBlockSums}): the CRC-32C of each 64 KiB block, which it took from bytes it had just
+ * checked against the id (when it stored the chunk, or read all of it, since it started). A file whose
+ * blocks match them holds the bytes the id names, as in a node's own reads of part of a chunk; this
+ * costs a tenth of hashing the chunk. When the node has no sums at hand, or does not answer in time,
+ * the bytes are hashed and checked against the id. Anything short of a matching whole
  * chunk (no file, a damaged one, an unreadable directory) returns null, and the caller asks the node
  * over the network as before: the node then reports what it holds, and a damaged copy is handed to
  * its scrub the usual way. Chunk files are immutable and appear under their names only complete, so
@@ -51,10 +56,38 @@ final class LocalChunks {
     /** How long the reader that asks a node first waits for its answer before it reads over the network. */
     private static final long ASK_WAIT_MILLIS = 2_000;
 
+    /** How long a reader that has read a chunk's file waits for the node's block sums before it hashes the bytes instead. */
+    private static final long SUMS_WAIT_MILLIS = 1_000;
+
     interface Asker {
         /** The node's answer to {@code GetLocalStore}, under a deadline of its own. */
         CompletableFuture<Response.LocalStore> ask(MemberInfo member);
     }
+
+    /** A chunk's length and the CRC-32C of each of its blocks, as a node took them from checked bytes. */
+    record Sums(int length, int[] blocks) {
+        /** Whether {@code bytes} are the chunk these sums describe, block by block. */
+        boolean match(byte[] bytes) {
+            if (bytes.length != length || blocks.length != Response.ChunkRange.blocks(length)) {
+                return false;
+            }
+            int block = Response.ChunkRange.BLOCK;
+            for (int i = 0; i < blocks.length; i++) {
+                if (Response.ChunkRange.sum(bytes, i * block, Math.min(block, length - i * block)) != blocks[i]) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    interface SumsAsker {
+        /** The node's block sums of chunk {@code id}, or null when it has none at hand; under a deadline of its own. */
+        CompletableFuture<Sums> sums(MemberInfo member, ChunkId id);
+    }
+
+    /** For a node that never has sums at hand: every chunk read is hashed. */
+    static final SumsAsker NO_SUMS = (member, id) -> CompletableFuture.completedFuture(null);
 
     /**
      * What the node of {@code generation} offered, once it answers: its chunk directory, or null for
@@ -68,23 +101,34 @@ final class LocalChunks {
     }
 
     private final Asker asker;
+    private final SumsAsker sumsAsker;
     private final String bootId;
     private final Map<String, Offer> offers = new ConcurrentHashMap<>();
     private final LongAdder served = new LongAdder();
+    private final LongAdder checkedBySums = new LongAdder();
 
-    /** Reads the files of nodes whose boot id is {@code bootId}, where {@code asker} finds them. */
-    LocalChunks(Asker asker, String bootId) {
+    /**
+     * Reads the files of nodes whose boot id is {@code bootId}, where {@code asker} finds them, and
+     * checks them with the block sums {@code sumsAsker} gets.
+     */
+    LocalChunks(Asker asker, SumsAsker sumsAsker, String bootId) {
         this.asker = asker;
+        this.sumsAsker = sumsAsker;
         this.bootId = bootId;
     }
 
-    LocalChunks(Asker asker) {
-        this(asker, BootId.current());
+    LocalChunks(Asker asker, SumsAsker sumsAsker) {
+        this(asker, sumsAsker, BootId.current());
     }
 
     /** How many chunks were read from local files. */
     long served() {
         return served.sum();
+    }
+
+    /** How many of those were checked with the node's block sums rather than hashed. */
+    long checkedBySums() {
+        return checkedBySums.sum();
     }
 
     /** Chunk {@code id}'s bytes from {@code member}'s files on this machine, checked against the id; null if not to be had so. */
@@ -104,6 +148,7 @@ final class LocalChunks {
         } catch (IOException e) {
             return null; // not there (not yet repaired, moved aside as damaged, collected)
         }
+        CompletableFuture<Sums> sums = askSums(member, id); // answered while the file is read
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
             long size = ch.size();
             if (size > FrameFormat.DEFAULT_MAX_PAYLOAD) {
@@ -121,12 +166,38 @@ final class LocalChunks {
         } catch (IOException e) {
             return null; // gone since, or not readable here
         }
-        if (!ids.of(bytes, 0, bytes.length).equals(id)) {
-            LOG.debug("local chunk file {} does not match its name; reading it from {} instead", file, member.address());
+        Sums known = await(sums);
+        boolean good = known != null ? known.match(bytes) : ids.of(bytes, 0, bytes.length).equals(id);
+        if (!good) {
+            LOG.debug("local chunk file {} does not match {}; reading it from {} instead", file,
+                    known != null ? "its block sums" : "its name", member.address());
             return null;
+        }
+        if (known != null) {
+            checkedBySums.increment();
         }
         served.increment();
         return bytes;
+    }
+
+    private CompletableFuture<Sums> askSums(MemberInfo member, ChunkId id) {
+        try {
+            return sumsAsker.sums(member, id);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** The node's sums, or null when it has none, failed to answer, or is slow to: the bytes are then hashed. */
+    private static Sums await(CompletableFuture<Sums> sums) {
+        try {
+            return sums.get(SUMS_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } catch (ExecutionException | TimeoutException e) {
+            return null;
+        }
     }
 
     /**

@@ -56,7 +56,7 @@ class LocalChunksTest {
 
     /** Reads chunks from the files under {@code root}, which a node on this machine offers at once. */
     private static LocalChunks offering(Path root) {
-        return new LocalChunks(m -> CompletableFuture.completedFuture(new Response.LocalStore(BOOT, root.toString())), BOOT);
+        return new LocalChunks(m -> CompletableFuture.completedFuture(new Response.LocalStore(BOOT, root.toString())), LocalChunks.NO_SUMS, BOOT);
     }
 
     @Test
@@ -68,7 +68,7 @@ class LocalChunksTest {
         LocalChunks local = new LocalChunks(m -> {
             asked.incrementAndGet();
             return CompletableFuture.completedFuture(new Response.LocalStore(BOOT, root.toString()));
-        }, BOOT);
+        }, LocalChunks.NO_SUMS, BOOT);
 
         assertArrayEquals(bytes, local.read(MEMBER, id, ContentHash.SHA256));
         assertArrayEquals(bytes, local.read(MEMBER, id, ContentHash.SHA256));
@@ -119,13 +119,13 @@ class LocalChunksTest {
             LocalChunks local = new LocalChunks(m -> {
                 asked.incrementAndGet();
                 return CompletableFuture.completedFuture(offer);
-            }, BOOT);
+            }, LocalChunks.NO_SUMS, BOOT);
             assertNull(local.read(MEMBER, id, ContentHash.SHA256), offer.toString());
             assertNull(local.read(MEMBER, id, ContentHash.SHA256), offer.toString());
         }
         assertEquals(5, asked.get()); // each answer is kept for the incarnation
         // A mount on a machine without a boot id reads nothing locally, even from an offer of "".
-        assertNull(new LocalChunks(m -> CompletableFuture.completedFuture(new Response.LocalStore("", root.toString())), "")
+        assertNull(new LocalChunks(m -> CompletableFuture.completedFuture(new Response.LocalStore("", root.toString())), LocalChunks.NO_SUMS, "")
                 .read(MEMBER, id, ContentHash.SHA256));
     }
 
@@ -137,7 +137,7 @@ class LocalChunksTest {
         LocalChunks local = new LocalChunks(m -> {
             asked.incrementAndGet();
             return CompletableFuture.failedFuture(new FsException(ErrorCode.TIMEOUT, "no answer"));
-        }, BOOT);
+        }, LocalChunks.NO_SUMS, BOOT);
         for (int i = 0; i < 10; i++) {
             assertNull(local.read(MEMBER, id, ContentHash.SHA256));
         }
@@ -155,7 +155,7 @@ class LocalChunksTest {
         LocalChunks local = new LocalChunks(m -> {
             asked.incrementAndGet();
             return answer;
-        }, BOOT);
+        }, LocalChunks.NO_SUMS, BOOT);
         long start = System.nanoTime();
         assertNull(local.read(MEMBER, id, ContentHash.SHA256));
         long firstMillis = (System.nanoTime() - start) / 1_000_000;
@@ -167,6 +167,64 @@ class LocalChunksTest {
         answer.complete(new Response.LocalStore(BOOT, root.toString()));
         assertArrayEquals(bytes, local.read(MEMBER, id, ContentHash.SHA256));
         assertEquals(1, asked.get());
+    }
+
+    /** The node's block sums stand in for the hash: matching blocks are read, a changed block is not. */
+    @Test
+    void blockSumsOfTheNodeCheckTheFileInsteadOfItsHash() throws Exception {
+        Path root = dir.resolve("chunks");
+        byte[] bytes = random(200_000, 8); // three whole blocks and a short one
+        ChunkId id = store(root, bytes);
+        int[] blocks = new int[4];
+        for (int i = 0; i < 4; i++) {
+            blocks[i] = Response.ChunkRange.sum(bytes, i * 65_536, Math.min(65_536, bytes.length - i * 65_536));
+        }
+        AtomicInteger asked = new AtomicInteger();
+        CompletableFuture<LocalChunks.Sums> answer = new CompletableFuture<>();
+        LocalChunks local = new LocalChunks(m -> CompletableFuture.completedFuture(new Response.LocalStore(BOOT, root.toString())),
+                (m, chunk) -> {
+                    asked.incrementAndGet();
+                    assertEquals(id, chunk);
+                    return answer;
+                }, BOOT);
+        answer.complete(new LocalChunks.Sums(bytes.length, blocks));
+        // Keyed ids: a hash would not match this id, but the blocks do.
+        assertArrayEquals(bytes, local.read(MEMBER, id, ContentHash.keyed(new byte[32])));
+        assertEquals(1, local.checkedBySums());
+
+        byte[] damaged = bytes.clone();
+        damaged[199_999] ^= 1; // in the short last block
+        Files.write(fileOf(root, id), damaged);
+        assertNull(local.read(MEMBER, id, ContentHash.SHA256));
+        Files.write(fileOf(root, id), java.util.Arrays.copyOf(bytes, 196_608)); // cut at a block's end
+        assertNull(local.read(MEMBER, id, ContentHash.SHA256));
+        Files.write(fileOf(root, id), bytes);
+        int[] wrong = blocks.clone();
+        wrong[2] ^= 1;
+        assertNull(new LocalChunks(m -> CompletableFuture.completedFuture(new Response.LocalStore(BOOT, root.toString())),
+                (m, chunk) -> CompletableFuture.completedFuture(new LocalChunks.Sums(bytes.length, wrong)), BOOT)
+                .read(MEMBER, id, ContentHash.SHA256));
+        assertEquals(1, local.checkedBySums());
+        assertEquals(1, local.served());
+        assertEquals(3, asked.get());
+    }
+
+    /** Without sums (none at hand, no answer, a slow one) the bytes are hashed, as before. */
+    @Test
+    void withoutBlockSumsTheFileIsHashed() throws Exception {
+        Path root = dir.resolve("chunks");
+        byte[] bytes = random(100_000, 9);
+        ChunkId id = store(root, bytes);
+        for (LocalChunks.SumsAsker sums : List.<LocalChunks.SumsAsker>of(
+                LocalChunks.NO_SUMS,
+                (m, chunk) -> CompletableFuture.failedFuture(new FsException(ErrorCode.TIMEOUT, "no answer")),
+                (m, chunk) -> new CompletableFuture<>())) {
+            LocalChunks local = new LocalChunks(m -> CompletableFuture.completedFuture(new Response.LocalStore(BOOT, root.toString())),
+                    sums, BOOT);
+            assertArrayEquals(bytes, local.read(MEMBER, id, ContentHash.SHA256));
+            assertNull(local.read(MEMBER, id, ContentHash.keyed(new byte[32])));
+            assertEquals(0, local.checkedBySums());
+        }
     }
 
     /** A FIFO or a symbolic link under a chunk's name is not opened (a FIFO would block the reader for good). */
@@ -204,6 +262,7 @@ class LocalChunksTest {
             long served = node.metrics().served("GetChunk");
             assertArrayEquals(bytes, client.getChunk(id));
             assertEquals(1, client.localChunkReads());
+            assertEquals(1, client.localChunkReadsCheckedBySums(), "the node kept no sums when it stored the chunk");
             assertEquals(served, node.metrics().served("GetChunk"), "a local read went to the node");
 
             assertArrayEquals(bytes, remote.getChunk(id));
@@ -220,6 +279,7 @@ class LocalChunksTest {
             Files.write(file, damaged);
             assertEquals(ErrorCode.CORRUPT, assertThrows(FsException.class, () -> client.getChunk(id)).code());
             assertEquals(1, client.localChunkReads());
+            assertEquals(1, client.localChunkReadsCheckedBySums());
             assertTrue(node.metrics().served("GetChunk") >= served + 2, "the damaged file was not read over the network");
         } finally {
             node.close();

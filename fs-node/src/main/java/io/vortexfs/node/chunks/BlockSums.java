@@ -7,16 +7,17 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * CRC-32C sums of the {@link Response.ChunkRange#BLOCK}-sized blocks of recently read chunks, kept so
- * that a read of part of a chunk can be checked without hashing all of it. Sums enter only from bytes
+ * CRC-32C sums of the {@link Response.ChunkRange#BLOCK}-sized blocks of recently stored or read chunks,
+ * kept so that a read of part of a chunk, or a reader of the chunk's file on this machine, can check it
+ * without hashing all of it. Sums enter only from bytes
  * that were just checked against the chunk's id, so a block that matches its sum holds the bytes the
  * id names. Bounded: the least recently used chunk's sums go first (about 300 bytes for a 4 MiB chunk).
  */
-final class BlockSums {
+public final class BlockSums {
     static final int BLOCK = Response.ChunkRange.BLOCK;
 
     /** A chunk's length and the sum of each of its blocks. */
-    record Sums(int length, int[] blocks) {
+    public record Sums(int length, int[] blocks) {
     }
 
     private final Map<ChunkId, Sums> entries;

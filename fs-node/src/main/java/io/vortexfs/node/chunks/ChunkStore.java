@@ -65,7 +65,7 @@ public final class ChunkStore {
      * writers of the same new chunk would both see it absent, both rename, and both count it.
      */
     private final Object[] stripes = new Object[64];
-    /** Block sums of chunks read lately, for reads of part of a chunk (plain stores only). */
+    /** Block sums of chunks stored or read lately, for reads of part of a chunk (plain stores only). */
     private final BlockSums blockSums = new BlockSums(16_384);
     /**
      * The alignment of direct writes (offsets, lengths and buffer addresses) in bytes, or 0 when the
@@ -212,17 +212,32 @@ public final class ChunkStore {
             throw new FsException(ErrorCode.CORRUPT, "chunk bytes hash to " + actual + ", not " + id);
         }
         Path target = pathOf(id);
-        if (refreshIfPresent(id, target)) {
-            return;
-        }
-        ByteBuf sealed = sealer == null ? null : sealer.seal(data, id.toBytes(), PooledByteBufAllocator.DEFAULT);
-        try {
-            store(id, sealed == null ? data : sealed, target);
-        } finally {
-            if (sealed != null) {
-                sealed.release();
+        if (!refreshIfPresent(id, target)) {
+            ByteBuf sealed = sealer == null ? null : sealer.seal(data, id.toBytes(), PooledByteBufAllocator.DEFAULT);
+            try {
+                store(id, sealed == null ? data : sealed, target);
+            } finally {
+                if (sealed != null) {
+                    sealed.release();
+                }
             }
         }
+        keepSums(id, data);
+    }
+
+    /** Keeps the block sums of chunk {@code id}'s bytes, just checked against the id (plain stores only). */
+    private void keepSums(ChunkId id, ByteBuf checked) {
+        if (sealer == null) {
+            blockSums.put(id, BlockSums.of(checked));
+        }
+    }
+
+    /**
+     * The block sums of chunk {@code id} if this node has them at hand (from bytes it checked against
+     * the id since it started, and not found damaged since), else null. Never for a sealed store.
+     */
+    public BlockSums.Sums knownSums(ChunkId id) {
+        return sealer == null ? blockSums.get(id) : null;
     }
 
     /** Writes {@code file}'s readable bytes durably as chunk {@code id}'s file, unless another writer did first. */
@@ -470,9 +485,11 @@ public final class ChunkStore {
             }
             ChunkId actual = idOf(buf);
             if (!actual.equals(id)) {
+                blockSums.forget(id);
                 LOG.error("chunk {} is corrupt on disk (its bytes hash to {})", id, actual);
                 throw new FsException(ErrorCode.CORRUPT, "chunk " + id + " is corrupt on disk");
             }
+            keepSums(id, buf);
             ByteBuf out = buf;
             buf = null;
             return out;
@@ -499,13 +516,13 @@ public final class ChunkStore {
      * whole every time: its tag covers the file, not blocks.
      */
     public Range readRange(ChunkId id, int offset, int length, ByteBufAllocator alloc) throws FsException {
-        BlockSums.Sums sums = sealer == null ? blockSums.get(id) : null;
+        BlockSums.Sums sums = knownSums(id);
         if (sums == null) {
             ByteBuf whole = get(id, alloc);
             try {
-                sums = BlockSums.of(whole);
-                if (sealer == null) {
-                    blockSums.put(id, sums);
+                sums = knownSums(id); // get() kept them, unless sealed
+                if (sums == null) {
+                    sums = BlockSums.of(whole);
                 }
                 Response.ChunkRange span = span(id, sums.length(), offset, length);
                 ByteBuf payload = alloc.directBuffer(span.payloadBytes());

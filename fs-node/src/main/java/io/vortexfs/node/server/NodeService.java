@@ -6,6 +6,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.FileRegion;
 import io.vortexfs.node.NodeConfig;
 import io.vortexfs.node.NodeIdentity;
+import io.vortexfs.node.chunks.BlockSums;
 import io.vortexfs.node.chunks.ChunkStore;
 import io.vortexfs.node.cluster.ChunkCollector;
 import io.vortexfs.node.cluster.ChunkRepair;
@@ -218,6 +219,16 @@ public final class NodeService implements AutoCloseable, io.vortexfs.node.web.No
             // (the reader never crosses the network), and the bytes are checked against their ids.
             return reply(new Response.LocalStore(BootId.current(),
                     chunks.sendsFiles() ? chunks.root().toAbsolutePath().toString() : ""));
+        } else if (request instanceof Request.GetBlockSums g) {
+            BlockSums.Sums sums = chunks.knownSums(g.id());
+            if (sums == null) {
+                return reply(new Response.BlockSums(g.id(), Response.BlockSums.UNKNOWN));
+            }
+            ByteBuf out = Unpooled.buffer(sums.blocks().length * Integer.BYTES);
+            for (int sum : sums.blocks()) {
+                out.writeInt(sum);
+            }
+            return new Reply(new Response.BlockSums(g.id(), sums.length()), out);
         } else if (request instanceof Request.GetChunk g) {
             if (sendFiles) {
                 FileRegion file = chunks.region(g.id());

@@ -3,6 +3,7 @@ package io.vortexfs.node.chunks;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -274,18 +275,17 @@ class ChunkStoreTest {
 
     @ParameterizedTest
     @ValueSource(booleans = {false, true})
-    void aRottenBlockFailsItsSumWhetherOrNotTheChunkWasReadBefore(boolean readBefore) throws Exception {
-        ChunkStore store = new ChunkStore(dir);
+    void aRottenBlockFailsItsSumWhetherOrNotTheSumsAreAtHand(boolean restarted) throws Exception {
+        ChunkStore first = new ChunkStore(dir);
         byte[] a = random(3 * BlockSums.BLOCK, 23);
         ChunkId id = ChunkId.of(a);
-        put(store, a);
-        if (readBefore) {
-            assertArrayEquals(Arrays.copyOfRange(a, 0, 100), readRange(store, id, 0, 100));
-        }
+        put(first, a);
+        // The store that took the chunk keeps its sums; a restarted one has none until it reads it whole.
+        ChunkStore store = restarted ? new ChunkStore(dir) : first;
         byte[] rotten = a.clone();
         rotten[2 * BlockSums.BLOCK + 7] ^= 0x01;
         Files.write(store.pathOf(id), rotten);
-        if (readBefore) {
+        if (!restarted) {
             assertArrayEquals(Arrays.copyOfRange(a, 0, 100), readRange(store, id, 0, 100),
                     "the blocks that kept their sums still read");
         } else {
@@ -298,6 +298,34 @@ class ChunkStoreTest {
                 "once a block failed, the chunk is verified whole again");
         Files.write(store.pathOf(id), Arrays.copyOf(a, a.length - 1));
         assertEquals(ErrorCode.CORRUPT, assertThrows(FsException.class, () -> store.readRange(id, 0, 10, ALLOC)).code());
+    }
+
+    /** The sums a reader of chunk files on this machine asks for: kept from checked bytes, dropped with damage. */
+    @Test
+    void storedAndCheckedChunksKeepTheirBlockSums() throws Exception {
+        byte[] a = random(2 * BlockSums.BLOCK + 99, 25);
+        ChunkId id = ChunkId.of(a);
+        put(new ChunkStore(dir), a);
+        ChunkStore store = new ChunkStore(dir);
+        assertNull(store.knownSums(id), "sums at hand after a restart");
+        get(store, id);
+        BlockSums.Sums sums = store.knownSums(id);
+        assertEquals(a.length, sums.length());
+        assertEquals(3, sums.blocks().length);
+        assertEquals(Response.ChunkRange.sum(a, 2 * BlockSums.BLOCK, 99), sums.blocks()[2]);
+
+        byte[] rotten = a.clone();
+        rotten[5] ^= 0x01;
+        Files.write(store.pathOf(id), rotten);
+        assertEquals(ErrorCode.CORRUPT, assertThrows(FsException.class, () -> store.get(id, ALLOC)).code());
+        assertNull(store.knownSums(id), "sums kept for a chunk found damaged");
+        put(store, a);
+        assertArrayEquals(sums.blocks(), store.knownSums(id).blocks());
+
+        ClusterKey key = ClusterKey.generate();
+        ChunkStore sealed = sealedStore(dir.resolve("sealed"), key);
+        putKeyed(sealed, key, a);
+        assertNull(sealed.knownSums(key.contentIds().of(a, 0, a.length)), "a sealed store offers sums of its files");
     }
 
     @Test

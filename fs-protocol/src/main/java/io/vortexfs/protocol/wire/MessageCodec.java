@@ -117,6 +117,7 @@ public final class MessageCodec {
         kryo.register(Request.ReadChunk.class, 135);
         kryo.register(Request.MoveLease.class, 136);
         kryo.register(Request.GetLocalStore.class, 137);
+        kryo.register(Request.GetBlockSums.class, 138);
 
         kryo.register(Response.ClusterView.class, 200);
         kryo.register(Response.NodeStats.class, 201);
@@ -141,6 +142,7 @@ public final class MessageCodec {
         kryo.register(Response.Challenge.class, 220);
         kryo.register(Response.ChunkRange.class, 221);
         kryo.register(Response.LocalStore.class, 222);
+        kryo.register(Response.BlockSums.class, 223);
         return kryo;
     }
 

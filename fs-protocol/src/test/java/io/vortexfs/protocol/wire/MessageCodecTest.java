@@ -126,6 +126,7 @@ class MessageCodecTest {
         expected.put(Request.ReadChunk.class, 135);
         expected.put(Request.MoveLease.class, 136);
         expected.put(Request.GetLocalStore.class, 137);
+        expected.put(Request.GetBlockSums.class, 138);
         expected.put(Request.Forwarded.class, 126);
         expected.put(Response.ClusterView.class, 200);
         expected.put(Response.NodeStats.class, 201);
@@ -150,6 +151,7 @@ class MessageCodecTest {
         expected.put(Response.Challenge.class, 220);
         expected.put(Response.ChunkRange.class, 221);
         expected.put(Response.LocalStore.class, 222);
+        expected.put(Response.BlockSums.class, 223);
         assertEquals(expected, registeredMessageKinds());
     }
 
