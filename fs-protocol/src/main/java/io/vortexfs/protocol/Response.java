@@ -1,6 +1,7 @@
 package io.vortexfs.protocol;
 
 import io.netty.buffer.ByteBuf;
+import io.vortexfs.protocol.wire.FrameFormat;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.zip.CRC32C;
@@ -130,13 +131,14 @@ public sealed interface Response extends Message {
             return (length + BLOCK - 1) / BLOCK;
         }
 
-        /** The CRC-32C of {@code length} bytes of {@code buf} from index {@code from}, without copying them. */
+        /** The CRC-32C of {@code length} bytes of {@code bytes} from index {@code from}. */
         public static int sum(byte[] bytes, int from, int length) {
             CRC32C crc = new CRC32C();
             crc.update(bytes, from, length);
             return (int) crc.getValue();
         }
 
+        /** The CRC-32C of {@code length} bytes of {@code buf} from index {@code from}, without copying them. */
         public static int sum(ByteBuf buf, int from, int length) {
             CRC32C crc = new CRC32C();
             for (ByteBuffer part : buf.nioBuffers(from, length)) {
@@ -181,7 +183,7 @@ public sealed interface Response extends Message {
         public static final int UNKNOWN = -1;
 
         public BlockSums {
-            if (id == null || length < UNKNOWN) {
+            if (id == null || length < UNKNOWN || length > FrameFormat.DEFAULT_MAX_PAYLOAD) {
                 throw new IllegalArgumentException("bad block sums header");
             }
         }

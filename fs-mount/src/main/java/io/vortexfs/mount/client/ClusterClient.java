@@ -29,7 +29,6 @@ import io.vortexfs.protocol.placement.Quorum;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -532,20 +531,8 @@ public final class ClusterClient implements AutoCloseable {
 
     /** Asks {@code member} for its block sums of chunk {@code id}, under the connect timeout; null when it has none. */
     private CompletableFuture<LocalChunks.Sums> blockSumsOf(MemberInfo member, ChunkId id) {
-        return askBriefly(member, new Request.GetBlockSums(id), r -> {
-            if (!(r.response() instanceof Response.BlockSums b) || !b.id().equals(id)
-                    || r.payload().readableBytes() != b.payloadBytes()) {
-                return null;
-            }
-            if (b.length() == Response.BlockSums.UNKNOWN) {
-                return Optional.<LocalChunks.Sums>empty();
-            }
-            int[] sums = new int[b.payloadBytes() / Integer.BYTES];
-            for (int i = 0; i < sums.length; i++) {
-                sums[i] = r.payload().getInt(r.payload().readerIndex() + i * Integer.BYTES);
-            }
-            return Optional.of(new LocalChunks.Sums(b.length(), sums));
-        }).thenApply(found -> found.orElse(null));
+        return askBriefly(member, new Request.GetBlockSums(id), r -> LocalChunks.Sums.in(id, r.response(), r.payload()))
+                .thenApply(found -> found.orElse(null));
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.vortexfs.mount.client;
 
+import io.netty.buffer.ByteBuf;
 import io.vortexfs.protocol.BootId;
 import io.vortexfs.protocol.ChunkId;
 import io.vortexfs.protocol.ContentHash;
@@ -16,6 +17,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -34,9 +36,11 @@ import org.slf4j.LoggerFactory;
  * <p>The bytes are checked before use. While the file is read, the node is asked for the chunk's block
  * sums ({@code GetBlockSums}): the CRC-32C of each 64 KiB block, which it took from bytes it had just
  * checked against the id (when it stored the chunk, or read all of it, since it started). A file whose
- * blocks match them holds the bytes the id names, as in a node's own reads of part of a chunk; this
- * costs a tenth of hashing the chunk. When the node has no sums at hand, or does not answer in time,
- * the bytes are hashed and checked against the id. Anything short of a matching whole
+ * blocks all match them is taken as the bytes the id names, as in a node's own reads of part of a
+ * chunk: CRC-32C catches accidental damage (bits flipped, a block torn, cut or misplaced), though not
+ * a file forged on purpose by someone who can write the node's files, and the node is trusted for its
+ * sums as it is for its bytes. It costs far less CPU than hashing the chunk. When the node has no
+ * sums at hand or does not answer in time, the bytes are hashed and checked against the id. Anything short of a matching whole
  * chunk (no file, a damaged one, an unreadable directory) returns null, and the caller asks the node
  * over the network as before: the node then reports what it holds, and a damaged copy is handed to
  * its scrub the usual way. Chunk files are immutable and appear under their names only complete, so
@@ -56,8 +60,11 @@ final class LocalChunks {
     /** How long the reader that asks a node first waits for its answer before it reads over the network. */
     private static final long ASK_WAIT_MILLIS = 2_000;
 
-    /** How long a reader that has read a chunk's file waits for the node's block sums before it hashes the bytes instead. */
-    private static final long SUMS_WAIT_MILLIS = 1_000;
+    /**
+     * How long a reader that has read a chunk's file waits for the node's block sums, after reading
+     * it, before it hashes the bytes instead (which takes a few milliseconds of CPU).
+     */
+    private static final long SUMS_WAIT_MILLIS = 250;
 
     interface Asker {
         /** The node's answer to {@code GetLocalStore}, under a deadline of its own. */
@@ -66,6 +73,24 @@ final class LocalChunks {
 
     /** A chunk's length and the CRC-32C of each of its blocks, as a node took them from checked bytes. */
     record Sums(int length, int[] blocks) {
+        /**
+         * The sums a node's answer to {@code GetBlockSums(id)} carries: empty when it has none at
+         * hand, null when it is not such an answer (another chunk's, or a payload of the wrong size).
+         */
+        static Optional<Sums> in(ChunkId id, Response response, ByteBuf payload) {
+            if (!(response instanceof Response.BlockSums b) || !b.id().equals(id) || payload.readableBytes() != b.payloadBytes()) {
+                return null;
+            }
+            if (b.length() == Response.BlockSums.UNKNOWN) {
+                return Optional.empty();
+            }
+            int[] sums = new int[b.payloadBytes() / Integer.BYTES];
+            for (int i = 0; i < sums.length; i++) {
+                sums[i] = payload.getInt(payload.readerIndex() + i * Integer.BYTES);
+            }
+            return Optional.of(new Sums(b.length(), sums));
+        }
+
         /** Whether {@code bytes} are the chunk these sums describe, block by block. */
         boolean match(byte[] bytes) {
             if (bytes.length != length || blocks.length != Response.ChunkRange.blocks(length)) {
@@ -131,7 +156,7 @@ final class LocalChunks {
         return checkedBySums.sum();
     }
 
-    /** Chunk {@code id}'s bytes from {@code member}'s files on this machine, checked against the id; null if not to be had so. */
+    /** Chunk {@code id}'s bytes from {@code member}'s files on this machine, checked (see above); null if not to be had so. */
     byte[] read(MemberInfo member, ChunkId id, ContentHash ids) {
         Path dir = directoryOf(member);
         if (dir == null) {

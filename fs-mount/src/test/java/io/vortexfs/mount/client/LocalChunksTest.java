@@ -209,6 +209,24 @@ class LocalChunksTest {
         assertEquals(3, asked.get());
     }
 
+    /** A node's answer is used only when it is for the chunk asked about and carries a sum for each block. */
+    @Test
+    void onlyAnAnswerForTheChunkWithASumPerBlockIsTaken() {
+        ChunkId id = ContentHash.SHA256.of(new byte[] {1}, 0, 1);
+        ChunkId other = ContentHash.SHA256.of(new byte[] {2}, 0, 1);
+        io.netty.buffer.ByteBuf two = io.netty.buffer.Unpooled.buffer().writeInt(7).writeInt(-9);
+        LocalChunks.Sums sums = LocalChunks.Sums.in(id, new Response.BlockSums(id, 65_537), two).orElseThrow();
+        assertEquals(65_537, sums.length());
+        assertArrayEquals(new int[] {7, -9}, sums.blocks());
+        assertTrue(LocalChunks.Sums.in(id, new Response.BlockSums(id, Response.BlockSums.UNKNOWN),
+                io.netty.buffer.Unpooled.EMPTY_BUFFER).isEmpty());
+        assertNull(LocalChunks.Sums.in(id, new Response.BlockSums(other, 65_537), two), "another chunk's sums");
+        assertNull(LocalChunks.Sums.in(id, new Response.BlockSums(id, 65_536), two), "a sum too many");
+        assertNull(LocalChunks.Sums.in(id, new Response.BlockSums(id, 200_000), two), "sums missing");
+        assertNull(LocalChunks.Sums.in(id, new Response.BlockSums(id, Response.BlockSums.UNKNOWN), two));
+        assertNull(LocalChunks.Sums.in(id, new Response.Ok(), io.netty.buffer.Unpooled.EMPTY_BUFFER));
+    }
+
     /** Without sums (none at hand, no answer, a slow one) the bytes are hashed, as before. */
     @Test
     void withoutBlockSumsTheFileIsHashed() throws Exception {

@@ -110,6 +110,11 @@ public final class NodeService implements AutoCloseable, io.vortexfs.node.web.No
 
     /** The executor a request runs on: data work on the node's workers, peer traffic on its own threads. */
     Executor executorFor(Request request, Executor workers) {
+        if (request instanceof Request.GetBlockSums) {
+            // A lookup in memory, answered on the event loop: a reader waits for it, and must not
+            // queue behind disk-bound chunk requests.
+            return Runnable::run;
+        }
         if (request instanceof Request.Replicate) {
             return applier;
         }

@@ -321,6 +321,11 @@ class ChunkStoreTest {
         assertNull(store.knownSums(id), "sums kept for a chunk found damaged");
         put(store, a);
         assertArrayEquals(sums.blocks(), store.knownSums(id).blocks());
+        assertTrue(store.quarantine(id));
+        assertNull(store.knownSums(id), "sums kept for a chunk moved aside");
+        put(store, a);
+        assertTrue(store.remove(id));
+        assertNull(store.knownSums(id), "sums kept for a chunk removed");
 
         ClusterKey key = ClusterKey.generate();
         ChunkStore sealed = sealedStore(dir.resolve("sealed"), key);
