@@ -131,6 +131,8 @@ final class LocalChunks {
     private final Map<String, Offer> offers = new ConcurrentHashMap<>();
     private final LongAdder served = new LongAdder();
     private final LongAdder checkedBySums = new LongAdder();
+    /** When each node that let a reader wait out {@link #SUMS_WAIT_MILLIS} may be asked for sums again ({@link System#nanoTime}). */
+    private final Map<String, Long> sumsSlowUntil = new ConcurrentHashMap<>();
 
     /**
      * Reads the files of nodes whose boot id is {@code bootId}, where {@code asker} finds them, and
@@ -191,7 +193,7 @@ final class LocalChunks {
         } catch (IOException e) {
             return null; // gone since, or not readable here
         }
-        Sums known = await(sums);
+        Sums known = await(member, sums);
         boolean good = known != null ? known.match(bytes) : ids.of(bytes, 0, bytes.length).equals(id);
         if (!good) {
             LOG.debug("local chunk file {} does not match {}; reading it from {} instead", file,
@@ -206,6 +208,13 @@ final class LocalChunks {
     }
 
     private CompletableFuture<Sums> askSums(MemberInfo member, ChunkId id) {
+        Long until = sumsSlowUntil.get(member.nodeId());
+        if (until != null) {
+            if (System.nanoTime() - until < 0) {
+                return CompletableFuture.completedFuture(null); // slow lately: hash rather than wait again
+            }
+            sumsSlowUntil.remove(member.nodeId(), until);
+        }
         try {
             return sumsAsker.sums(member, id);
         } catch (RuntimeException e) {
@@ -213,14 +222,22 @@ final class LocalChunks {
         }
     }
 
-    /** The node's sums, or null when it has none, failed to answer, or is slow to: the bytes are then hashed. */
-    private static Sums await(CompletableFuture<Sums> sums) {
+    /**
+     * The node's sums, or null when it has none, failed to answer, or is slow to: the bytes are then
+     * hashed. A node that is slow is not asked again for {@link #RETRY_NANOS}, so a stalled node
+     * costs one wait, not one per chunk.
+     */
+    private Sums await(MemberInfo member, CompletableFuture<Sums> sums) {
         try {
             return sums.get(SUMS_WAIT_MILLIS, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return null;
-        } catch (ExecutionException | TimeoutException e) {
+        } catch (ExecutionException e) {
+            return null;
+        } catch (TimeoutException e) {
+            LOG.debug("{} did not send block sums within {} ms; hashing its chunks for a while", member.address(), SUMS_WAIT_MILLIS);
+            sumsSlowUntil.put(member.nodeId(), System.nanoTime() + RETRY_NANOS);
             return null;
         }
     }

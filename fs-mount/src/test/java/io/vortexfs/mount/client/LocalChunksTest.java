@@ -245,6 +245,32 @@ class LocalChunksTest {
         }
     }
 
+    /** A node slow to send sums costs one wait; meanwhile its chunks are hashed without asking. */
+    @Test
+    void aNodeSlowToSendSumsIsNotAskedAgainAtOnce() throws Exception {
+        Path root = dir.resolve("chunks");
+        byte[] bytes = random(100_000, 10);
+        ChunkId id = store(root, bytes);
+        AtomicInteger asked = new AtomicInteger();
+        LocalChunks local = new LocalChunks(m -> CompletableFuture.completedFuture(new Response.LocalStore(BOOT, root.toString())),
+                (m, chunk) -> {
+                    asked.incrementAndGet();
+                    return new CompletableFuture<>();
+                }, BOOT);
+        long start = System.nanoTime();
+        assertArrayEquals(bytes, local.read(MEMBER, id, ContentHash.SHA256));
+        long firstMillis = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(firstMillis >= 200, "the first reader waited only " + firstMillis + " ms");
+        start = System.nanoTime();
+        for (int i = 0; i < 5; i++) {
+            assertArrayEquals(bytes, local.read(MEMBER, id, ContentHash.SHA256));
+        }
+        long laterMillis = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(laterMillis < 200 * 5, "later readers waited " + laterMillis + " ms in all");
+        assertEquals(1, asked.get());
+        assertEquals(0, local.checkedBySums());
+    }
+
     /** A FIFO or a symbolic link under a chunk's name is not opened (a FIFO would block the reader for good). */
     @Test
     void onlyRegularFilesAreRead() throws Exception {
