@@ -57,7 +57,7 @@ final class LocalChunks {
     private static final int READ_STEP = 128 << 10;
     /** How long a node that could not be asked is read over the network before it is asked again. */
     private static final long RETRY_NANOS = 10_000_000_000L;
-    /** How long the reader that asks a node first waits for its answer before it reads over the network. */
+    /** How long after a node is asked readers wait for its answer; after that they read over the network until it comes. */
     private static final long ASK_WAIT_MILLIS = 2_000;
 
     /**
@@ -243,9 +243,9 @@ final class LocalChunks {
     }
 
     /**
-     * The member's chunk directory, or null. One reader asks a node (once per incarnation) and waits
-     * for the answer a short while; the others meanwhile, and that reader after the wait, read over
-     * the network.
+     * The member's chunk directory, or null. One reader asks a node (once per incarnation); every
+     * reader waits for the answer until {@link #ASK_WAIT_MILLIS} after the ask, and reads over the
+     * network after that, so a node slow to answer costs the readers of its first moments one wait.
      */
     private Path directoryOf(MemberInfo member) {
         Offer known = offers.get(member.nodeId());
@@ -255,19 +255,21 @@ final class LocalChunks {
                     (id, old) -> old == null || old.askAgain(member.generation()) ? fresh : old);
             if (known == fresh) {
                 ask(member, fresh.dir());
-                try {
-                    return fresh.dir().get(ASK_WAIT_MILLIS, TimeUnit.MILLISECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return null;
-                } catch (ExecutionException | TimeoutException e) {
-                    return null;
-                }
             }
         }
-        CompletableFuture<Path> dir = known.dir();
-        return known.generation() == member.generation() && dir.isDone() && !dir.isCompletedExceptionally()
-                ? dir.join() : null;
+        if (known.generation() != member.generation()) {
+            return null;
+        }
+        long leftMillis = ASK_WAIT_MILLIS - (System.nanoTime() - known.askedAtNanos()) / 1_000_000;
+        try {
+            return known.dir().isDone() ? known.dir().getNow(null)
+                    : leftMillis > 0 ? known.dir().get(leftMillis, TimeUnit.MILLISECONDS) : null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } catch (ExecutionException | TimeoutException | java.util.concurrent.CompletionException e) {
+            return null;
+        }
     }
 
     private void ask(MemberInfo member, CompletableFuture<Path> dir) {

@@ -271,6 +271,36 @@ class LocalChunksTest {
         assertEquals(0, local.checkedBySums());
     }
 
+    /** Readers that come while a node is being asked wait for the same answer rather than read over the network. */
+    @Test
+    void readersThatComeWhileANodeIsAskedWaitForTheAnswer() throws Exception {
+        Path root = dir.resolve("chunks");
+        byte[] bytes = random(50_000, 11);
+        ChunkId id = store(root, bytes);
+        CompletableFuture<Response.LocalStore> answer = new CompletableFuture<>();
+        AtomicInteger asked = new AtomicInteger();
+        LocalChunks local = new LocalChunks(m -> {
+            asked.incrementAndGet();
+            return answer;
+        }, LocalChunks.NO_SUMS, BOOT);
+        java.util.concurrent.ExecutorService readers = java.util.concurrent.Executors.newFixedThreadPool(3);
+        try {
+            List<java.util.concurrent.Future<byte[]>> reads = new java.util.ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                reads.add(readers.submit(() -> local.read(MEMBER, id, ContentHash.SHA256)));
+            }
+            Thread.sleep(300);
+            answer.complete(new Response.LocalStore(BOOT, root.toString()));
+            for (java.util.concurrent.Future<byte[]> read : reads) {
+                assertArrayEquals(bytes, read.get(10, java.util.concurrent.TimeUnit.SECONDS));
+            }
+        } finally {
+            readers.shutdownNow();
+        }
+        assertEquals(1, asked.get());
+        assertEquals(3, local.served());
+    }
+
     /** A FIFO or a symbolic link under a chunk's name is not opened (a FIFO would block the reader for good). */
     @Test
     void onlyRegularFilesAreRead() throws Exception {
