@@ -56,7 +56,20 @@ class LocalChunksTest {
 
     /** Reads chunks from the files under {@code root}, which a node on this machine offers at once. */
     private static LocalChunks offering(Path root) {
-        return new LocalChunks(m -> CompletableFuture.completedFuture(new Response.LocalStore(BOOT, root.toString())), LocalChunks.NO_SUMS, BOOT);
+        return offering(root, LocalChunks.NO_SUMS);
+    }
+
+    /** The same, with block sums from {@code sums}. */
+    private static LocalChunks offering(Path root, LocalChunks.SumsAsker sums) {
+        return new LocalChunks(m -> CompletableFuture.completedFuture(new Response.LocalStore(BOOT, root.toString())), sums, BOOT);
+    }
+
+    /** Reads chunks where a node answers {@code answer} when asked, counting the asks in {@code asked}. */
+    private static LocalChunks answering(CompletableFuture<Response.LocalStore> answer, AtomicInteger asked) {
+        return new LocalChunks(m -> {
+            asked.incrementAndGet();
+            return answer;
+        }, LocalChunks.NO_SUMS, BOOT);
     }
 
     @Test
@@ -152,10 +165,7 @@ class LocalChunksTest {
         ChunkId id = store(root, bytes);
         CompletableFuture<Response.LocalStore> answer = new CompletableFuture<>();
         AtomicInteger asked = new AtomicInteger();
-        LocalChunks local = new LocalChunks(m -> {
-            asked.incrementAndGet();
-            return answer;
-        }, LocalChunks.NO_SUMS, BOOT);
+        LocalChunks local = answering(answer, asked);
         long start = System.nanoTime();
         assertNull(local.read(MEMBER, id, ContentHash.SHA256));
         long firstMillis = (System.nanoTime() - start) / 1_000_000;
@@ -181,12 +191,11 @@ class LocalChunksTest {
         }
         AtomicInteger asked = new AtomicInteger();
         CompletableFuture<LocalChunks.Sums> answer = new CompletableFuture<>();
-        LocalChunks local = new LocalChunks(m -> CompletableFuture.completedFuture(new Response.LocalStore(BOOT, root.toString())),
-                (m, chunk) -> {
+        LocalChunks local = offering(root, (m, chunk) -> {
                     asked.incrementAndGet();
                     assertEquals(id, chunk);
                     return answer;
-                }, BOOT);
+                });
         answer.complete(new LocalChunks.Sums(bytes.length, blocks));
         // Keyed ids: a hash would not match this id, but the blocks do.
         assertArrayEquals(bytes, local.read(MEMBER, id, ContentHash.keyed(new byte[32])));
@@ -201,8 +210,7 @@ class LocalChunksTest {
         Files.write(fileOf(root, id), bytes);
         int[] wrong = blocks.clone();
         wrong[2] ^= 1;
-        assertNull(new LocalChunks(m -> CompletableFuture.completedFuture(new Response.LocalStore(BOOT, root.toString())),
-                (m, chunk) -> CompletableFuture.completedFuture(new LocalChunks.Sums(bytes.length, wrong)), BOOT)
+        assertNull(offering(root, (m, chunk) -> CompletableFuture.completedFuture(new LocalChunks.Sums(bytes.length, wrong)))
                 .read(MEMBER, id, ContentHash.SHA256));
         assertEquals(1, local.checkedBySums());
         assertEquals(1, local.served());
@@ -237,8 +245,7 @@ class LocalChunksTest {
                 LocalChunks.NO_SUMS,
                 (m, chunk) -> CompletableFuture.failedFuture(new FsException(ErrorCode.TIMEOUT, "no answer")),
                 (m, chunk) -> new CompletableFuture<>())) {
-            LocalChunks local = new LocalChunks(m -> CompletableFuture.completedFuture(new Response.LocalStore(BOOT, root.toString())),
-                    sums, BOOT);
+            LocalChunks local = offering(root, sums);
             assertArrayEquals(bytes, local.read(MEMBER, id, ContentHash.SHA256));
             assertNull(local.read(MEMBER, id, ContentHash.keyed(new byte[32])));
             assertEquals(0, local.checkedBySums());
@@ -252,11 +259,10 @@ class LocalChunksTest {
         byte[] bytes = random(100_000, 10);
         ChunkId id = store(root, bytes);
         AtomicInteger asked = new AtomicInteger();
-        LocalChunks local = new LocalChunks(m -> CompletableFuture.completedFuture(new Response.LocalStore(BOOT, root.toString())),
-                (m, chunk) -> {
+        LocalChunks local = offering(root, (m, chunk) -> {
                     asked.incrementAndGet();
                     return new CompletableFuture<>();
-                }, BOOT);
+                });
         long start = System.nanoTime();
         assertArrayEquals(bytes, local.read(MEMBER, id, ContentHash.SHA256));
         long firstMillis = (System.nanoTime() - start) / 1_000_000;
@@ -279,10 +285,7 @@ class LocalChunksTest {
         ChunkId id = store(root, bytes);
         CompletableFuture<Response.LocalStore> answer = new CompletableFuture<>();
         AtomicInteger asked = new AtomicInteger();
-        LocalChunks local = new LocalChunks(m -> {
-            asked.incrementAndGet();
-            return answer;
-        }, LocalChunks.NO_SUMS, BOOT);
+        LocalChunks local = answering(answer, asked);
         java.util.concurrent.ExecutorService readers = java.util.concurrent.Executors.newFixedThreadPool(3);
         try {
             List<java.util.concurrent.Future<byte[]>> reads = new java.util.ArrayList<>();
