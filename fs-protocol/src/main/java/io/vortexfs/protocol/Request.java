@@ -1,6 +1,10 @@
 package io.vortexfs.protocol;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.vortexfs.protocol.wire.FrameFormat;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Requests a client (a mount, the CLI, or another node) sends to a node. Each is answered by exactly
@@ -44,20 +48,47 @@ public sealed interface Request extends Message {
     }
 
     /**
-     * Stores a chunk whose bytes follow as the frame payload; the node checks them against the id.
-     * When {@code forward} names further owners ("host:port"), the node passes the chunk on to the
-     * first of them, with the rest, once its own copy is durable: chain replication. The answer is
-     * {@link Response.Stored}, counting the copies made along the chain.
+     * Stores a chunk whose bytes follow as the frame payload. When {@code forward} names further
+     * owners ("host:port"), the node passes the chunk on to the first of them, with the rest, once
+     * its own copy is durable: chain replication. The answer is {@link Response.Stored}, counting the
+     * copies made along the chain.
+     *
+     * <p>When {@code summed}, the payload starts with the writer's CRC-32C of each
+     * {@link Response.ChunkRange#BLOCK}-sized block of the bytes (4-byte big-endian ints, see
+     * {@link Response.ChunkRange#writeSums}), taken in the same pass over the bytes as the id
+     * ({@link ContentHash#summed}); the node checks the bytes against those sums instead of hashing
+     * them. Otherwise the node checks them against the id.
      */
-    record PutChunk(ChunkId id, int length, List<String> forward) implements Request {
+    record PutChunk(ChunkId id, int length, List<String> forward, boolean summed) implements Request {
         public PutChunk {
             require(id != null, "id == null");
-            require(length >= 0, "length < 0");
+            require(length >= 0 && length <= FrameFormat.DEFAULT_MAX_PAYLOAD, "length outside [0, max payload]");
             forward = Lists.checked(forward, String.class);
         }
 
         public PutChunk(ChunkId id, int length) {
-            this(id, length, List.of());
+            this(id, length, List.of(), false);
+        }
+
+        public PutChunk(ChunkId id, int length, List<String> forward) {
+            this(id, length, forward, false);
+        }
+
+        /** How many bytes of the payload are sums, before the chunk's bytes. */
+        public int sumBytes() {
+            return summed ? Response.ChunkRange.blocks(length) * Integer.BYTES : 0;
+        }
+
+        /** A summed put's payload, in a new direct buffer of {@code alloc}: the sums, then {@code length} bytes of {@code data}. */
+        public static ByteBuf summedPayload(ContentHash.Summed chunk, byte[] data, int length, ByteBufAllocator alloc) {
+            Objects.checkFromIndexSize(0, length, data.length);
+            if (chunk.sums().length != Response.ChunkRange.blocks(length)) {
+                throw new IllegalArgumentException(chunk.sums().length + " sums for " + length + " bytes");
+            }
+            int size = chunk.sums().length * Integer.BYTES + length;
+            ByteBuf payload = alloc.directBuffer(size, size);
+            Response.ChunkRange.writeSums(payload, chunk.sums());
+            return payload.writeBytes(data, 0, length);
         }
     }
 

@@ -147,6 +147,22 @@ public sealed interface Response extends Message {
             return (int) crc.getValue();
         }
 
+        /** Writes {@code sums} to {@code out}, each a 4-byte big-endian int, in order. */
+        public static void writeSums(ByteBuf out, int[] sums) {
+            for (int sum : sums) {
+                out.writeInt(sum);
+            }
+        }
+
+        /** Reads {@code count} sums written by {@link #writeSums} from index {@code from} of {@code in}. */
+        public static int[] readSums(ByteBuf in, int from, int count) {
+            int[] sums = new int[count];
+            for (int i = 0; i < count; i++) {
+                sums[i] = in.getInt(from + i * Integer.BYTES);
+            }
+            return sums;
+        }
+
         /** The payload's size: the sums, then the bytes. */
         public int payloadBytes() {
             return blocks() * Integer.BYTES + length;

@@ -51,4 +51,26 @@ class ContentHashTest {
         }
         assertEquals(64, HexFormat.of().formatHex(keyed.of(DATA, 0, 0).toBytes()).length());
     }
+
+    @Test
+    void summedIdsAreTheSameIdsWithTheSumOfEveryBlock() {
+        int block = Response.ChunkRange.BLOCK;
+        byte[] data = new byte[3 * block + 17];
+        new java.util.Random(5).nextBytes(data);
+        for (ContentHash h : new ContentHash[] {ContentHash.SHA256, ClusterKey.generate().contentIds()}) {
+            for (int[] span : new int[][] {{0, 0}, {0, 1}, {0, block}, {0, block + 1}, {0, data.length}, {7, 2 * block}}) {
+                int offset = span[0];
+                int length = span[1];
+                ContentHash.Summed summed = h.summed(data, offset, length);
+                assertEquals(h.of(data, offset, length), summed.id(), "offset " + offset + ", length " + length);
+                assertEquals(Response.ChunkRange.blocks(length), summed.sums().length);
+                for (int i = 0; i < summed.sums().length; i++) {
+                    int from = offset + i * block;
+                    assertEquals(Response.ChunkRange.sum(data, from, Math.min(block, offset + length - from)),
+                            summed.sums()[i], "block " + i + " of length " + length);
+                }
+            }
+        }
+        assertThrows(IndexOutOfBoundsException.class, () -> ContentHash.SHA256.summed(data, 1, data.length));
+    }
 }

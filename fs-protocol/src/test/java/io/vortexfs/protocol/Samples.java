@@ -34,6 +34,7 @@ public final class Samples {
                 new Request.GetStats(),
                 new Request.PutChunk(chunkId("payload"), 7),
                 new Request.PutChunk(chunkId("payload"), 7, List.of("10.0.0.2:7400", "[::1]:7401")),
+                new Request.PutChunk(chunkId("payload"), 70_000, List.of("10.0.0.2:7400"), true),
                 new Request.GetChunk(chunkId("x")),
                 new Request.ReadChunk(chunkId("x"), 70000, 4096),
                 new Request.GetAttr(Long.MAX_VALUE),

@@ -15,16 +15,20 @@ package io.vortexfs.protocol.wire;
  *  24      ...   body, then payload
  * </pre>
  *
- * History: version 1 is the first and only format.
+ * History: version 1 is the first format. Version 2 (2026-11-24) adds {@code summed} to
+ * {@code PutChunk}: the writer's block sums may precede the chunk's bytes in its payload.
  */
 public final class FrameFormat {
     public static final int MAGIC = 0x56545846;
-    public static final byte VERSION = 1;
+    public static final byte VERSION = 2;
     public static final int HEADER_BYTES = 24;
 
     public static final int DEFAULT_MAX_BODY = 4 << 20;
-    /** Large enough for the biggest chunk a mount may cut (64 MiB). */
-    public static final int DEFAULT_MAX_PAYLOAD = 64 << 20;
+    /**
+     * Large enough for the biggest chunk a mount may cut (64 MiB) preceded by the CRC-32C of each of
+     * its 64 KiB blocks (4 KiB).
+     */
+    public static final int DEFAULT_MAX_PAYLOAD = (64 << 20) + (64 << 20) / (64 << 10) * Integer.BYTES;
 
     private FrameFormat() {
     }

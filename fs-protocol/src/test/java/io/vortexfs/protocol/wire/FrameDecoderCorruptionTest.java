@@ -31,6 +31,7 @@ class FrameDecoderCorruptionTest {
     private static final int MAX_BODY = 1024;
     private static final int MAX_PAYLOAD = 4096;
     private static final int MAGIC = FrameFormat.MAGIC;
+    private static final int V = FrameFormat.VERSION;
     private static final byte[] GET_ATTR_BODY = MessageCodec.encode(new Request.GetAttr(7), 64);
 
     private static byte[] getAttr(int magic, int version, int kind, int bodyLength, int payloadLength, byte[] rest) {
@@ -41,29 +42,29 @@ class FrameDecoderCorruptionTest {
         byte[] body = GET_ATTR_BODY;
         int n = body.length;
         return Stream.of(
-                Arguments.of("bad magic", getAttr(0x56545847, 1, 104, n, 0, body)),
+                Arguments.of("bad magic", getAttr(0x56545847, V, 104, n, 0, body)),
                 Arguments.of("HTTP instead of a frame", "GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII)),
                 Arguments.of("version 0", getAttr(MAGIC, 0, 104, n, 0, body)),
-                Arguments.of("version 2", getAttr(MAGIC, 2, 104, n, 0, body)),
+                Arguments.of("the next version", getAttr(MAGIC, V + 1, 104, n, 0, body)),
                 Arguments.of("version -1", getAttr(MAGIC, 0xff, 104, n, 0, body)),
-                Arguments.of("kind 0 (Kryo's int)", getAttr(MAGIC, 1, 0, n, 0, body)),
-                Arguments.of("kind 1 (String)", getAttr(MAGIC, 1, 1, n, 0, body)),
-                Arguments.of("kind 30 (ChunkId, not a message)", getAttr(MAGIC, 1, 30, 32, 0, new byte[32])),
-                Arguments.of("kind 99", getAttr(MAGIC, 1, 99, n, 0, body)),
-                Arguments.of("kind 65535", getAttr(MAGIC, 1, 0xffff, n, 0, body)),
-                Arguments.of("body past its limit", getAttr(MAGIC, 1, 104, MAX_BODY + 1, 0, new byte[0])),
-                Arguments.of("body of 2 GiB", getAttr(MAGIC, 1, 104, Integer.MAX_VALUE, 0, new byte[0])),
-                Arguments.of("negative body", getAttr(MAGIC, 1, 104, -1, 0, body)),
-                Arguments.of("most negative body", getAttr(MAGIC, 1, 104, Integer.MIN_VALUE, 0, body)),
-                Arguments.of("payload past its limit", getAttr(MAGIC, 1, 102, n, MAX_PAYLOAD + 1, new byte[0])),
-                Arguments.of("payload of 2 GiB", getAttr(MAGIC, 1, 102, n, Integer.MAX_VALUE, new byte[0])),
-                Arguments.of("negative payload", getAttr(MAGIC, 1, 104, n, -1, body)),
-                Arguments.of("garbage body", getAttr(MAGIC, 1, 104, 4, 0, new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff})),
-                Arguments.of("body failing the record's checks", getAttr(MAGIC, 1, 104, 1, 0, new byte[] {0})),
-                Arguments.of("empty body for a record with fields", getAttr(MAGIC, 1, 104, 0, 0, new byte[0])),
-                Arguments.of("stray byte after the body", getAttr(MAGIC, 1, 104, n + 1, 0, Frames.concat(body, new byte[] {0}))),
-                Arguments.of("stray bytes after an empty record", getAttr(MAGIC, 1, 202, 3, 0, new byte[] {1, 2, 3})),
-                Arguments.of("body of another kind", getAttr(MAGIC, 1, 100, n, 0, body)));
+                Arguments.of("kind 0 (Kryo's int)", getAttr(MAGIC, V, 0, n, 0, body)),
+                Arguments.of("kind 1 (String)", getAttr(MAGIC, V, 1, n, 0, body)),
+                Arguments.of("kind 30 (ChunkId, not a message)", getAttr(MAGIC, V, 30, 32, 0, new byte[32])),
+                Arguments.of("kind 99", getAttr(MAGIC, V, 99, n, 0, body)),
+                Arguments.of("kind 65535", getAttr(MAGIC, V, 0xffff, n, 0, body)),
+                Arguments.of("body past its limit", getAttr(MAGIC, V, 104, MAX_BODY + 1, 0, new byte[0])),
+                Arguments.of("body of 2 GiB", getAttr(MAGIC, V, 104, Integer.MAX_VALUE, 0, new byte[0])),
+                Arguments.of("negative body", getAttr(MAGIC, V, 104, -1, 0, body)),
+                Arguments.of("most negative body", getAttr(MAGIC, V, 104, Integer.MIN_VALUE, 0, body)),
+                Arguments.of("payload past its limit", getAttr(MAGIC, V, 102, n, MAX_PAYLOAD + 1, new byte[0])),
+                Arguments.of("payload of 2 GiB", getAttr(MAGIC, V, 102, n, Integer.MAX_VALUE, new byte[0])),
+                Arguments.of("negative payload", getAttr(MAGIC, V, 104, n, -1, body)),
+                Arguments.of("garbage body", getAttr(MAGIC, V, 104, 4, 0, new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff})),
+                Arguments.of("body failing the record's checks", getAttr(MAGIC, V, 104, 1, 0, new byte[] {0})),
+                Arguments.of("empty body for a record with fields", getAttr(MAGIC, V, 104, 0, 0, new byte[0])),
+                Arguments.of("stray byte after the body", getAttr(MAGIC, V, 104, n + 1, 0, Frames.concat(body, new byte[] {0}))),
+                Arguments.of("stray bytes after an empty record", getAttr(MAGIC, V, 202, 3, 0, new byte[] {1, 2, 3})),
+                Arguments.of("body of another kind", getAttr(MAGIC, V, 100, n, 0, body)));
     }
 
     private static EmbeddedChannel decoder() {
@@ -106,7 +107,7 @@ class FrameDecoderCorruptionTest {
     @Test
     void oversizedLengthIsRefusedFromTheHeaderAlone() {
         EmbeddedChannel ch = decoder();
-        byte[] header = getAttr(MAGIC, 1, 102, 10, MAX_PAYLOAD + 1, new byte[0]);
+        byte[] header = getAttr(MAGIC, V, 102, 10, MAX_PAYLOAD + 1, new byte[0]);
         assertEquals(FrameFormat.HEADER_BYTES, header.length);
         assertCorrupt(assertThrows(Throwable.class, () -> ch.writeInbound(Unpooled.wrappedBuffer(header))));
         assertFalse(ch.finish());
@@ -115,7 +116,7 @@ class FrameDecoderCorruptionTest {
     @Test
     void defaultLimitsAcceptTheLargestChunk() {
         EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder());
-        byte[] header = getAttr(MAGIC, 1, 102, GET_ATTR_BODY.length, FrameFormat.DEFAULT_MAX_PAYLOAD, new byte[0]);
+        byte[] header = getAttr(MAGIC, V, 102, GET_ATTR_BODY.length, FrameFormat.DEFAULT_MAX_PAYLOAD, new byte[0]);
         ch.writeInbound(Unpooled.wrappedBuffer(header));
         assertNull(ch.readInbound());
         assertCorrupt(assertThrows(Throwable.class, () -> ch.finish()));
