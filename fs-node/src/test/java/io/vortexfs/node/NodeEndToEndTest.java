@@ -8,11 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledByteBufAllocator;
 import io.vortexfs.protocol.testing.LeakCheck;
 import io.vortexfs.protocol.Attr;
 import io.vortexfs.protocol.ChunkId;
 import io.vortexfs.protocol.ChunkRef;
 import io.vortexfs.protocol.ChunkSlot;
+import io.vortexfs.protocol.ContentHash;
 import io.vortexfs.protocol.DirEntry;
 import io.vortexfs.protocol.ErrorCode;
 import io.vortexfs.protocol.FileType;
@@ -153,6 +155,33 @@ class NodeEndToEndTest {
                 Unpooled.wrappedBuffer(data)));
         assertEquals(ErrorCode.NOT_FOUND, failure(new Request.GetChunk(ChunkId.of(data)), null));
         assertEquals(0, ((Response.NodeStats) call(new Request.GetStats())).chunkCount());
+    }
+
+    /** A writer's put with block sums before the bytes, as a mount sends every chunk. */
+    @Test
+    void summedPutsAreCheckedAgainstTheirSums() throws Exception {
+        start();
+        byte[] data = new byte[200_000];
+        new Random(2).nextBytes(data);
+        ContentHash.Summed summed = ContentHash.SHA256.summed(data, 0, data.length);
+        Request.PutChunk put = new Request.PutChunk(summed.id(), data.length, List.of(), true);
+
+        ByteBuf damaged = Request.PutChunk.summedPayload(summed, data, data.length, UnpooledByteBufAllocator.DEFAULT);
+        damaged.setByte(put.sumBytes() + 70_000, damaged.getByte(put.sumBytes() + 70_000) ^ 1);
+        assertEquals(ErrorCode.CORRUPT, failure(put, damaged));
+        assertEquals(ErrorCode.INVALID, failure(put, Unpooled.wrappedBuffer(data)), "a summed put without its sums");
+        assertEquals(0, ((Response.NodeStats) call(new Request.GetStats())).chunkCount());
+
+        try (Reply reply = client.callSync(put, Request.PutChunk.summedPayload(summed, data, data.length,
+                UnpooledByteBufAllocator.DEFAULT), TIMEOUT)) {
+            assertEquals(new Response.Stored(1), reply.response());
+        }
+        try (Reply reply = client.callSync(new Request.GetBlockSums(summed.id()), null, TIMEOUT)) {
+            assertEquals(new Response.BlockSums(summed.id(), data.length), reply.response());
+            assertArrayEquals(summed.sums(), Response.ChunkRange.readSums(reply.payload(), reply.payload().readerIndex(),
+                    summed.sums().length), "the node keeps the writer's sums for readers of its files");
+        }
+        assertArrayEquals(data, get(summed.id()));
     }
 
     @Test

@@ -211,18 +211,85 @@ public final class ChunkStore {
         if (!actual.equals(id)) {
             throw new FsException(ErrorCode.CORRUPT, "chunk bytes hash to " + actual + ", not " + id);
         }
+        storeChecked(id, data, sealer == null ? BlockSums.of(data) : null);
+    }
+
+    /**
+     * Stores the readable bytes of {@code data} as chunk {@code id}, after checking each block against
+     * {@code sums}, the CRC-32C a writer took of it in the same pass as the id
+     * ({@link io.vortexfs.protocol.ContentHash#summed}). This proves the bytes are the ones the
+     * writer hashed, damaged neither on the way nor in memory since, at the cost of a CRC instead of
+     * a SHA-256; it does not prove the writer hashed them right, which a writer holding the cluster
+     * key is trusted to do (see ARCHITECTURE.md, "The path of a write"). Returns once the chunk is
+     * durable. Does not release {@code data}.
+     *
+     * <p>Trust stops at the writer's own file. When the chunk is already stored, this writer's file
+     * will hold the bytes already here, not the ones it sent; if those came from another writer and
+     * were never hashed, they are hashed now, and replaced by these (hashed) if they are not what the
+     * id names, so one faulty writer's chunk cannot reach another's file through deduplication. A
+     * sealed store, which keeps no sums to tell where its bytes came from, hashes every put.
+     */
+    public void putSummed(ChunkId id, ByteBuf data, int[] sums) throws FsException {
+        if (sealer != null || data.readableBytes() == 0) {
+            put(id, data);
+            return;
+        }
+        BlockSums.Sums actual = BlockSums.of(data, false);
+        if (actual.blocks().length != sums.length) {
+            throw new FsException(ErrorCode.CORRUPT, "chunk " + id + " has " + actual.blocks().length
+                    + " blocks, its writer summed " + sums.length);
+        }
+        for (int i = 0; i < sums.length; i++) {
+            if (actual.blocks()[i] != sums[i]) {
+                throw new FsException(ErrorCode.CORRUPT, "block " + i + " of chunk " + id
+                        + " does not match its writer's sum: damaged on the way");
+            }
+        }
+        if (storeChecked(id, data, actual)) {
+            return;
+        }
+        BlockSums.Sums kept = knownSums(id);
+        if (kept != null && kept.checkedAgainstId()) {
+            return;
+        }
+        try {
+            get(id, PooledByteBufAllocator.DEFAULT).release(); // hashes the stored bytes, and keeps their sums as checked
+        } catch (FsException e) {
+            if (e.code() != ErrorCode.CORRUPT && e.code() != ErrorCode.NOT_FOUND) {
+                throw e;
+            }
+            LOG.warn("chunk {} is stored with bytes that are not the id's; storing a writer's that are", id);
+            try {
+                quarantine(id);
+            } catch (IOException q) {
+                throw new FsException(ErrorCode.IO, "cannot move damaged chunk " + id + " aside: " + q.getMessage(), q);
+            }
+            put(id, data);
+        }
+    }
+
+    /**
+     * Stores bytes already checked as chunk {@code id}'s, unless it is stored already, and keeps
+     * {@code sums} (if not null) when it stored them or when they were checked against the id.
+     * Returns whether it stored them.
+     */
+    private boolean storeChecked(ChunkId id, ByteBuf data, BlockSums.Sums sums) throws FsException {
         Path target = pathOf(id);
+        boolean stored = false;
         if (!refreshIfPresent(id, target)) {
             ByteBuf sealed = sealer == null ? null : sealer.seal(data, id.toBytes(), PooledByteBufAllocator.DEFAULT);
             try {
-                store(id, sealed == null ? data : sealed, target);
+                stored = store(id, sealed == null ? data : sealed, target);
             } finally {
                 if (sealed != null) {
                     sealed.release();
                 }
             }
         }
-        keepSums(id, data);
+        if (sums != null && (stored || sums.checkedAgainstId())) {
+            blockSums.put(id, sums);
+        }
+        return stored;
     }
 
     /** Keeps the block sums of chunk {@code id}'s bytes, just checked against the id (plain stores only). */
@@ -234,14 +301,18 @@ public final class ChunkStore {
 
     /**
      * The block sums of chunk {@code id} if this node has them at hand (from bytes it checked against
-     * the id since it started, and not found damaged since), else null. Never for a sealed store.
+     * the id, or from the writer's summed put that stored the chunk, since it started, and not found
+     * damaged since), else null. Never for a sealed store.
      */
     public BlockSums.Sums knownSums(ChunkId id) {
         return sealer == null ? blockSums.get(id) : null;
     }
 
-    /** Writes {@code file}'s readable bytes durably as chunk {@code id}'s file, unless another writer did first. */
-    private void store(ChunkId id, ByteBuf file, Path target) throws FsException {
+    /**
+     * Writes {@code file}'s readable bytes durably as chunk {@code id}'s file, unless another writer
+     * did first. Returns whether this call wrote it.
+     */
+    private boolean store(ChunkId id, ByteBuf file, Path target) throws FsException {
         Path temp = tmp.resolve(UUID.randomUUID() + ".part");
         try {
             if (directAlignment > 0) {
@@ -255,7 +326,7 @@ public final class ChunkStore {
                 if (Files.exists(target)) {
                     deleteQuietly(temp);
                     touch(target);
-                    return;
+                    return false;
                 }
                 Path dir = target.getParent();
                 boolean newDir = !Files.isDirectory(dir);
@@ -273,6 +344,7 @@ public final class ChunkStore {
                 fsyncs.incrementAndGet();
                 count.incrementAndGet();
                 bytes.addAndGet(file.readableBytes());
+                return true;
             }
         } catch (IOException e) {
             deleteQuietly(temp);

@@ -173,11 +173,16 @@ public final class NodeService implements AutoCloseable, io.vortexfs.node.web.No
 
     /** Stores a chunk here, durably, then passes it down the rest of its chain. */
     private CompletableFuture<Reply> putChunk(Request.PutChunk p, ByteBuf payload) throws FsException {
-        if (payload.readableBytes() != p.length()) {
+        if (payload.readableBytes() != p.sumBytes() + p.length()) {
             throw new FsException(ErrorCode.INVALID, "payload has " + payload.readableBytes()
-                    + " bytes, header says " + p.length());
+                    + " bytes, header says " + (p.sumBytes() + p.length()));
         }
-        chunks.put(p.id(), payload);
+        if (p.summed()) {
+            int[] sums = Response.ChunkRange.readSums(payload, payload.readerIndex(), p.sumBytes() / Integer.BYTES);
+            chunks.putSummed(p.id(), payload.slice(payload.readerIndex() + p.sumBytes(), p.length()), sums);
+        } else {
+            chunks.put(p.id(), payload);
+        }
         if (p.forward().isEmpty()) {
             return CompletableFuture.completedFuture(reply(new Response.Stored(1)));
         }
@@ -191,7 +196,7 @@ public final class NodeService implements AutoCloseable, io.vortexfs.node.web.No
             for (HostPort h : c.subList(1, c.size())) {
                 rest.add(h.toString());
             }
-            return Chains.copies(peers.call(c.get(0), new Request.PutChunk(p.id(), p.length(), rest),
+            return Chains.copies(peers.call(c.get(0), new Request.PutChunk(p.id(), p.length(), rest, p.summed()),
                     held.retainedDuplicate(), config.peerTimeout()));
         });
         down.whenComplete((n, e) -> held.release());
@@ -230,9 +235,7 @@ public final class NodeService implements AutoCloseable, io.vortexfs.node.web.No
                 return reply(new Response.BlockSums(g.id(), Response.BlockSums.UNKNOWN));
             }
             ByteBuf out = Unpooled.buffer(sums.blocks().length * Integer.BYTES);
-            for (int sum : sums.blocks()) {
-                out.writeInt(sum);
-            }
+            Response.ChunkRange.writeSums(out, sums.blocks());
             return new Reply(new Response.BlockSums(g.id(), sums.length()), out);
         } else if (request instanceof Request.GetChunk g) {
             if (sendFiles) {

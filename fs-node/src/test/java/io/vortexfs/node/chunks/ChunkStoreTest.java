@@ -410,6 +410,87 @@ class ChunkStoreTest {
         }
     }
 
+    private static void putSummed(ChunkStore store, ChunkId id, byte[] data, int[] sums) throws FsException {
+        ByteBuf buf = Unpooled.wrappedBuffer(data);
+        try {
+            store.putSummed(id, buf, sums);
+        } finally {
+            buf.release();
+        }
+    }
+
+    /** A writer's put with its block sums: every block is checked against its sum, and the sums are kept. */
+    @Test
+    void aSummedPutChecksEveryBlockAgainstItsWritersSum() throws Exception {
+        ChunkStore store = new ChunkStore(dir);
+        byte[] a = random(2 * BlockSums.BLOCK + 99, 26);
+        ContentHash.Summed summed = ContentHash.SHA256.summed(a, 0, a.length);
+        ChunkId id = summed.id();
+
+        byte[] damaged = a.clone();
+        damaged[BlockSums.BLOCK + 3] ^= 0x10;
+        assertEquals(ErrorCode.CORRUPT, assertThrows(FsException.class,
+                () -> putSummed(store, id, damaged, summed.sums())).code());
+        assertEquals(ErrorCode.CORRUPT, assertThrows(FsException.class,
+                () -> putSummed(store, id, a, Arrays.copyOf(summed.sums(), 2))).code());
+        assertEquals(0, store.count());
+        assertEquals(0, filesUnder(store.root()));
+
+        putSummed(store, id, a, summed.sums());
+        assertArrayEquals(summed.sums(), store.knownSums(id).blocks());
+        assertEquals(a.length, store.knownSums(id).length());
+        assertFalse(store.knownSums(id).checkedAgainstId());
+        putSummed(store, id, a, summed.sums());
+        assertTrue(store.knownSums(id).checkedAgainstId(), "a second put of a writer's chunk does not hash it");
+        assertArrayEquals(a, get(store, id));
+        assertEquals(ErrorCode.CORRUPT, assertThrows(FsException.class,
+                () -> putSummed(store, ChunkId.of(new byte[] {1}), new byte[0], new int[0])).code(), "an empty chunk is hashed");
+    }
+
+    /** A writer's word is taken for its own chunk, never for a chunk another writer's file will share. */
+    @Test
+    void aWronglyNamedChunkIsReplacedWhenAnotherWriterStoresTheSameName() throws Exception {
+        ChunkStore store = new ChunkStore(dir);
+        byte[] right = random(3 * BlockSums.BLOCK, 27);
+        byte[] wrong = random(3 * BlockSums.BLOCK, 28);
+        ChunkId id = ChunkId.of(right);
+        putSummed(store, id, wrong, ContentHash.SHA256.summed(wrong, 0, wrong.length).sums());
+        assertTrue(store.contains(id), "the store does not hash a writer's summed chunk");
+
+        // A writer whose bytes are the id's: the stored ones are hashed, found wrong, moved aside and replaced.
+        putSummed(store, id, right, ContentHash.SHA256.summed(right, 0, right.length).sums());
+        assertTrue(store.knownSums(id).checkedAgainstId());
+        assertArrayEquals(right, get(store, id));
+        assertArrayEquals(ContentHash.SHA256.summed(right, 0, right.length).sums(), store.knownSums(id).blocks());
+        assertTrue(Files.exists(dir.resolve("damaged-chunks").resolve(id.hex())));
+        assertEquals(1, store.count());
+
+        // A faulty writer's put of a chunk checked already changes neither the bytes nor the sums kept.
+        putSummed(store, id, wrong, ContentHash.SHA256.summed(wrong, 0, wrong.length).sums());
+        assertArrayEquals(right, get(store, id));
+        assertArrayEquals(ContentHash.SHA256.summed(right, 0, right.length).sums(), store.knownSums(id).blocks(),
+                "a faulty writer replaced the sums of a checked chunk");
+
+        // Two faulty puts of one name: the second finds the first's bytes wrong, moves them aside,
+        // and is refused as its own bytes are not the id's either.
+        byte[] right2 = random(2 * BlockSums.BLOCK, 29);
+        byte[] wrong2 = random(2 * BlockSums.BLOCK, 30);
+        ChunkId id2 = ChunkId.of(right2);
+        putSummed(store, id2, wrong2, ContentHash.SHA256.summed(wrong2, 0, wrong2.length).sums());
+        assertEquals(ErrorCode.CORRUPT, assertThrows(FsException.class, () -> putSummed(store, id2, wrong2,
+                ContentHash.SHA256.summed(wrong2, 0, wrong2.length).sums())).code());
+        assertFalse(store.contains(id2));
+        assertTrue(Files.exists(dir.resolve("damaged-chunks").resolve(id2.hex())));
+        assertEquals(1, store.count());
+
+        ClusterKey key = ClusterKey.generate();
+        ChunkStore sealed = sealedStore(dir.resolve("sealed"), key);
+        ContentHash.Summed misnamed = key.contentIds().summed(wrong, 0, wrong.length);
+        ChunkId keyedRight = key.contentIds().of(right, 0, right.length);
+        assertEquals(ErrorCode.CORRUPT, assertThrows(FsException.class,
+                () -> putSummed(sealed, keyedRight, wrong, misnamed.sums())).code(), "a sealed store hashes every put");
+    }
+
     @Test
     void putWithWrongIdIsCorruptAndStoresNothing() throws Exception {
         ChunkStore store = new ChunkStore(dir);

@@ -6,11 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledByteBufAllocator;
 import io.vortexfs.node.Node;
 import io.vortexfs.node.NodeConfig;
 import io.vortexfs.protocol.Attr;
 import io.vortexfs.protocol.ChunkId;
+import io.vortexfs.protocol.ContentHash;
 import io.vortexfs.protocol.ErrorCode;
 import io.vortexfs.protocol.FileType;
 import io.vortexfs.protocol.FsException;
@@ -218,9 +222,22 @@ class ClusterNodesTest {
         try (Reply r = call(nodes.get(0), new Request.PutChunk(id, data.length, rest), data)) {
             assertEquals(new Response.Stored(3), r.response());
         }
+        // A writer's block sums go down the chain with the bytes, and every link checks them.
+        byte[] summedData = new byte[3 * Response.ChunkRange.BLOCK + 5];
+        new java.util.Random(3).nextBytes(summedData);
+        ContentHash.Summed summed = ContentHash.SHA256.summed(summedData, 0, summedData.length);
+        ByteBuf built = Request.PutChunk.summedPayload(summed, summedData, summedData.length, UnpooledByteBufAllocator.DEFAULT);
+        byte[] payload = ByteBufUtil.getBytes(built);
+        built.release();
+        try (Reply r = call(nodes.get(0), new Request.PutChunk(summed.id(), summedData.length, rest, true), payload)) {
+            assertEquals(new Response.Stored(3), r.response());
+        }
         for (Node n : nodes) {
             try (Reply r = call(n, new Request.GetChunk(id), null)) {
                 assertEquals(data.length, r.payload().readableBytes());
+            }
+            try (Reply r = call(n, new Request.GetChunk(summed.id()), null)) {
+                assertArrayEquals(summedData, ByteBufUtil.getBytes(r.payload()));
             }
         }
         // A dead link in the chain is stepped over; the copies say how many were made.
