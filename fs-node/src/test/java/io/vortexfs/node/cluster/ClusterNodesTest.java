@@ -344,11 +344,13 @@ class ClusterNodesTest {
         awaitTrue(() -> nodes.stream().allMatch(n -> alive(n) == 4), "all four alive");
         Node any = nodes.get(3);
         int partitions = any.membership().settings().partitions();
-        // Directories are born in partitions of their own: a tree of them lands all over the cluster.
+        // Directories are born in partitions picked at random: a tree of them lands all over the
+        // cluster. Twelve can still fall on two of the four nodes when the ring gives the other two
+        // small shares, so more are made, up to 48, until three nodes coordinate some.
         java.util.Set<Integer> used = new java.util.HashSet<>();
         java.util.Set<String> coordinators = new java.util.HashSet<>();
         List<Attr> dirs = new ArrayList<>();
-        for (int i = 0; i < 12; i++) {
+        for (int i = 0; i < 48 && (i < 12 || coordinators.size() < 3); i++) {
             Attr d = mk(nodes.get(i % 4), 1, "d" + i, FileType.S_IFDIR);
             dirs.add(d);
             int p = io.vortexfs.protocol.placement.Partitions.of(d.ino(), partitions);
