@@ -2,7 +2,7 @@ package io.vortexfs.cli;
 
 import io.vortexfs.mount.client.ClientConfig;
 import io.vortexfs.mount.client.ClusterClient;
-import io.vortexfs.protocol.ChunkId;
+import io.vortexfs.protocol.ContentHash;
 import io.vortexfs.protocol.FsException;
 import io.vortexfs.protocol.MemberState;
 import io.vortexfs.protocol.Request;
@@ -126,9 +126,9 @@ final class BenchTopologyCommand implements Runnable {
         double[] ms = new double[writes];
         for (int i = 0; i < writes; i++) {
             random.nextBytes(chunk);
-            ChunkId id = client.contentIds().of(chunk, 0, chunk.length);
+            ContentHash.Summed summed = client.contentIds().summed(chunk, 0, chunk.length);
             long t0 = System.nanoTime();
-            client.putChunk(id, chunk, chunk.length);
+            client.putChunk(summed, chunk, chunk.length);
             ms[i] = (System.nanoTime() - t0) / 1e6;
         }
         Arrays.sort(ms);

@@ -338,18 +338,22 @@ public final class ClusterClient implements AutoCloseable {
     // ---- chunks ----
 
     /**
-     * Stores {@code length} bytes of {@code data} as chunk {@code id} on the live owners of the id,
-     * and returns once the write quorum holds it durably.
+     * Stores {@code length} bytes of {@code data} as a chunk on the live owners of its id, and
+     * returns once the write quorum holds it durably. {@code chunk} is what
+     * {@link ContentHash#summed} gave for those bytes: the owners check the bytes against its block
+     * sums rather than hash them again.
      *
-     * <p>The bytes are copied once into a pooled direct buffer that every send shares. Sent from the
-     * heap array, each connection would copy them into a direct buffer of its own, which for a chunk
-     * above the event loop's pooled sizes means allocating, zeroing and freeing it once per copy.
+     * <p>The sums and bytes are copied once into a pooled direct buffer that every send shares. Sent
+     * from the heap array, each connection would copy them into a direct buffer of its own, which for
+     * a chunk above the event loop's pooled sizes means allocating, zeroing and freeing it once per
+     * copy.
      */
-    public void putChunk(ChunkId id, byte[] data, int length) throws FsException {
-        ByteBuf shared = PooledByteBufAllocator.DEFAULT.directBuffer(length, length).writeBytes(data, 0, length);
+    public void putChunk(ContentHash.Summed chunk, byte[] data, int length) throws FsException {
+        ByteBuf shared = Request.PutChunk.summedPayload(chunk, data, length, PooledByteBufAllocator.DEFAULT);
+        ChunkId id = chunk.id();
         CompletableFuture<Void> done;
         try {
-            done = storeChunk(id, shared);
+            done = storeChunk(id, length, shared);
         } catch (RuntimeException e) {
             shared.release();
             throw e;
@@ -359,7 +363,8 @@ public final class ClusterClient implements AutoCloseable {
         awaitStored(done, "chunk " + id);
     }
 
-    private CompletableFuture<Void> storeChunk(ChunkId id, ByteBuf bytes) {
+    /** Sends {@code payload}, the chunk's sums and then its {@code length} bytes, to its live owners. */
+    private CompletableFuture<Void> storeChunk(ChunkId id, int length, ByteBuf payload) {
         Response.ClusterView v = view;
         List<MemberInfo> owners = ring.owners(HashRing.pointOf(id), v.replicas());
         List<HostPort> live = new ArrayList<>();
@@ -375,7 +380,7 @@ public final class ClusterClient implements AutoCloseable {
         String what = "chunk " + id;
         CompletableFuture<Void> done;
         if (Topology.parse(v.topology()) == Topology.RING) {
-            done = Chains.along(live, chain -> sendChunk(chain, id, bytes))
+            done = Chains.along(live, chain -> sendChunk(chain, id, length, payload))
                     .thenApply(copies -> {
                         try {
                             Quorum.check(copies, required, what, null);
@@ -387,7 +392,7 @@ public final class ClusterClient implements AutoCloseable {
         } else {
             List<CompletableFuture<Integer>> branches = new ArrayList<>();
             for (HostPort h : live) {
-                branches.add(sendChunk(List.of(h), id, bytes));
+                branches.add(sendChunk(List.of(h), id, length, payload));
             }
             done = Chains.quorum(branches, required, what);
         }
@@ -408,7 +413,7 @@ public final class ClusterClient implements AutoCloseable {
     }
 
     /** Sends a chunk to the head of {@code chain}, which passes it on along the rest. */
-    private CompletableFuture<Integer> sendChunk(List<HostPort> chain, ChunkId id, ByteBuf bytes) {
+    private CompletableFuture<Integer> sendChunk(List<HostPort> chain, ChunkId id, int length, ByteBuf payload) {
         List<String> rest = new ArrayList<>();
         for (HostPort h : chain.subList(1, chain.size())) {
             rest.add(h.toString());
@@ -419,7 +424,7 @@ public final class ClusterClient implements AutoCloseable {
         } catch (FsException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return Chains.copies(c.call(new Request.PutChunk(id, bytes.readableBytes(), rest), bytes.retainedDuplicate(),
+        return Chains.copies(c.call(new Request.PutChunk(id, length, rest, true), payload.retainedDuplicate(),
                 config.requestTimeout()));
     }
 

@@ -84,10 +84,7 @@ final class LocalChunks {
             if (b.length() == Response.BlockSums.UNKNOWN) {
                 return Optional.empty();
             }
-            int[] sums = new int[b.payloadBytes() / Integer.BYTES];
-            for (int i = 0; i < sums.length; i++) {
-                sums[i] = payload.getInt(payload.readerIndex() + i * Integer.BYTES);
-            }
+            int[] sums = Response.ChunkRange.readSums(payload, payload.readerIndex(), b.payloadBytes() / Integer.BYTES);
             return Optional.of(new Sums(b.length(), sums));
         }
 

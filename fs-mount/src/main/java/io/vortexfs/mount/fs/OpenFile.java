@@ -2,9 +2,9 @@ package io.vortexfs.mount.fs;
 
 import io.vortexfs.mount.client.ClusterClient;
 import io.vortexfs.protocol.Attr;
-import io.vortexfs.protocol.ChunkId;
 import io.vortexfs.protocol.ChunkRef;
 import io.vortexfs.protocol.ChunkSlot;
+import io.vortexfs.protocol.ContentHash;
 import io.vortexfs.protocol.ErrorCode;
 import io.vortexfs.protocol.FsException;
 import io.vortexfs.protocol.Request;
@@ -386,14 +386,14 @@ final class OpenFile {
             if (isZero(b.data, b.length)) {
                 return null;
             }
-            ChunkId id = client.contentIds().of(b.data, 0, b.length);
+            ContentHash.Summed chunk = client.contentIds().summed(b.data, 0, b.length);
             try {
-                client.putChunk(id, b.data, b.length);
+                client.putChunk(chunk, b.data, b.length);
             } catch (FsException e) {
                 throw new CompletionException(e);
             }
-            cache.put(id, b.data); // the buffer is done with; bytes past the ref length are never read
-            return new ChunkRef(id, b.length);
+            cache.put(chunk.id(), b.data); // the buffer is done with; bytes past the ref length are never read
+            return new ChunkRef(chunk.id(), b.length);
         }, uploads);
         inFlight.addLast(new Upload(index, b, ref));
     }

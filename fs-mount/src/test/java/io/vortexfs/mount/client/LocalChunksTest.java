@@ -333,8 +333,9 @@ class LocalChunksTest {
         try (ClusterClient client = ClusterClient.connect(seeds, ClientConfig.DEFAULT, "test");
                 ClusterClient remote = ClusterClient.connect(seeds, ClientConfig.DEFAULT.withLocalReads(false), "test")) {
             byte[] bytes = random(1 << 20, 5);
-            ChunkId id = ContentHash.SHA256.of(bytes, 0, bytes.length);
-            client.putChunk(id, bytes, bytes.length);
+            ContentHash.Summed summed = ContentHash.SHA256.summed(bytes, 0, bytes.length);
+            ChunkId id = summed.id();
+            client.putChunk(summed, bytes, bytes.length);
 
             long served = node.metrics().served("GetChunk");
             assertArrayEquals(bytes, client.getChunk(id));
