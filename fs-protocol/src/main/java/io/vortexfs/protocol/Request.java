@@ -101,7 +101,8 @@ public sealed interface Request extends Message {
 
     /**
      * Asks for the CRC-32C of each {@link Response.ChunkRange#BLOCK}-sized block of a chunk, as the
-     * node took them from bytes it had just checked against the chunk's id; answered with
+     * node took them from bytes it had just checked against the chunk's id or received them with the
+     * writer's summed {@link PutChunk} that stored it; answered with
      * {@link Response.BlockSums}. A reader on the node's machine checks the chunk's file with them
      * instead of hashing all of it.
      */

@@ -35,12 +35,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The bytes are checked before use. While the file is read, the node is asked for the chunk's block
  * sums ({@code GetBlockSums}): the CRC-32C of each 64 KiB block, which it took from bytes it had just
- * checked against the id (when it stored the chunk, or read all of it, since it started). A file whose
- * blocks all match them is taken as the bytes the id names, as in a node's own reads of part of a
- * chunk: CRC-32C catches accidental damage (bits flipped, a block torn, cut or misplaced), though not
- * a file forged on purpose by someone who can write the node's files, and the node is trusted for its
- * sums as it is for its bytes. It costs far less CPU than hashing the chunk. When the node has no
- * sums at hand or does not answer in time, the bytes are hashed and checked against the id. Anything short of a matching whole
+ * checked against the id (when it read all of the chunk since it started, or stored it from an
+ * unsummed put), or which came with the writer's summed put that stored the chunk (taken in the same
+ * pass as the id; see ARCHITECTURE.md, "The path of a write", for why that is trusted for the
+ * writer's own files only). A file whose blocks all match them is taken as the bytes the id names,
+ * as in a node's own reads of part of a chunk: CRC-32C catches accidental damage (bits flipped, a
+ * block torn, cut or misplaced), though not a file forged on purpose by someone who can write the
+ * node's files, and the node is trusted for its sums as it is for its bytes. It costs far less CPU
+ * than hashing the chunk. When the node has no sums at hand or does not answer in time, the bytes
+ * are hashed and checked against the id. Anything short of a matching whole
  * chunk (no file, a damaged one, an unreadable directory) returns null, and the caller asks the node
  * over the network as before: the node then reports what it holds, and a damaged copy is handed to
  * its scrub the usual way. Chunk files are immutable and appear under their names only complete, so
@@ -71,7 +74,7 @@ final class LocalChunks {
         CompletableFuture<Response.LocalStore> ask(MemberInfo member);
     }
 
-    /** A chunk's length and the CRC-32C of each of its blocks, as a node took them from checked bytes. */
+    /** A chunk's length and the CRC-32C of each of its blocks, as a node keeps them (see above). */
     record Sums(int length, int[] blocks) {
         /**
          * The sums a node's answer to {@code GetBlockSums(id)} carries: empty when it has none at
