@@ -66,9 +66,11 @@ class PeerNetworkTest extends ClusterTest {
             total += bytes[i];
         }
         assertEquals(1L << 30, total, "one copy of every byte, and nothing more");
+        // 256 chunks at random points of a ring of random node ids: a simulation with the real ring
+        // puts a node outside 25-42% in 1.4% of clusters, outside 20-47% in 1 of 20,000.
         for (int i = 0; i < 3; i++) {
             double share = (double) bytes[i] / total;
-            assertTrue(share > 0.25 && share < 0.42, "node " + (i + 1) + " holds " + Math.round(share * 100) + "% of the bytes");
+            assertTrue(share > 0.20 && share < 0.47, "node " + (i + 1) + " holds " + Math.round(share * 100) + "% of the bytes");
         }
     }
 
@@ -76,7 +78,7 @@ class PeerNetworkTest extends ClusterTest {
     void aDirectoryTreeSpreadsItsMetadataOverTheNodesAndStaysConsistent() throws Exception {
         // One copy of everything, so what a node holds is its share alone.
         Path mp = startMounted("all-to-all", 1, 3, "meta-spread");
-        Shell.run("cd '" + mp + "' && for i in $(seq 1 30); do mkdir -p d$i/sub && echo $i > d$i/f && touch d$i/sub/g; done",
+        Shell.run("cd '" + mp + "' && for i in $(seq 1 100); do mkdir -p d$i/sub && echo $i > d$i/f && touch d$i/sub/g; done",
                 tmp, Map.of(), 120).ok();
         String json = Shell.exec(Vortex.java("128m", "status", "--cluster", cluster.node(0).address, "--json"), tmp,
                 Map.of(), 60).ok().out();
@@ -87,11 +89,15 @@ class PeerNetworkTest extends ClusterTest {
         }
         assertEquals(3, keys.size(), json);
         long total = keys.stream().mapToLong(Long::longValue).sum();
-        // 60 directories, 60 files: 120 inodes and as many names, plus the root.
-        assertTrue(total >= 240, "metadata keys " + keys);
+        // 200 directories, 200 files: 400 inodes and as many names, plus the root.
+        assertTrue(total >= 800, "metadata keys " + keys);
         for (long k : keys) {
-            // Each node owns about a third of the 32 partitions, give or take what hashing gives.
-            assertTrue(k >= total / 12, "every node holds a share of the namespace: " + keys);
+            // Each node coordinates about a third of the 32 partitions, but hashing the nodes' random
+            // ids gives one of them 4 or fewer in about 2% of clusters, and the directories fall at
+            // random. Against a share of at least 1/24, a simulation with the real ring fails 1 in
+            // 4,000 (it failed about 1 in 90 with 60 directories and 1/12, and once did in CI); a
+            // tree born in its parent's partition would leave two nodes next to nothing.
+            assertTrue(k >= total / 24, "every node holds a share of the namespace: " + keys);
         }
 
         // Moves and removals across partitions, as users make them, leave a consistent namespace.

@@ -357,7 +357,7 @@ class ClusterNodesTest {
             used.add(p);
             coordinators.add(any.membership().coordinator(p).nodeId());
         }
-        assertTrue(used.size() >= 6, "12 directories in " + used.size() + " partitions");
+        assertTrue(used.size() >= 6, dirs.size() + " directories in " + used.size() + " partitions");
         assertTrue(coordinators.size() >= 3, "their partitions are coordinated by " + coordinators.size() + " nodes");
         Attr d0 = dirs.get(0);
         Attr d1 = dirs.get(1);
