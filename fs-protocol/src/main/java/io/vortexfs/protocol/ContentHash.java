@@ -4,7 +4,6 @@ import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.util.Objects;
-import java.util.zip.CRC32C;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -74,7 +73,6 @@ public final class ContentHash {
         Objects.checkFromIndexSize(offset, length, data.length);
         MessageDigest sha = key == null ? ChunkId.sha256() : null;
         Mac mac = key == null ? null : newMac();
-        CRC32C crc = new CRC32C();
         int[] sums = new int[Response.ChunkRange.blocks(length)];
         for (int i = 0; i < sums.length; i++) {
             int from = offset + i * Response.ChunkRange.BLOCK;
@@ -84,9 +82,7 @@ public final class ContentHash {
             } else {
                 mac.update(data, from, n);
             }
-            crc.reset();
-            crc.update(data, from, n);
-            sums[i] = (int) crc.getValue();
+            sums[i] = Response.ChunkRange.sum(data, from, n);
         }
         return new Summed(ChunkId.ofDigest(sha != null ? sha.digest() : mac.doFinal()), sums);
     }

@@ -23,6 +23,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.OpenOption;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
@@ -235,15 +236,11 @@ public final class ChunkStore {
             return;
         }
         BlockSums.Sums actual = BlockSums.of(data, false);
-        if (actual.blocks().length != sums.length) {
-            throw new FsException(ErrorCode.CORRUPT, "chunk " + id + " has " + actual.blocks().length
-                    + " blocks, its writer summed " + sums.length);
-        }
-        for (int i = 0; i < sums.length; i++) {
-            if (actual.blocks()[i] != sums[i]) {
-                throw new FsException(ErrorCode.CORRUPT, "block " + i + " of chunk " + id
-                        + " does not match its writer's sum: damaged on the way");
-            }
+        int bad = Arrays.mismatch(actual.blocks(), sums);
+        if (bad >= 0) {
+            throw new FsException(ErrorCode.CORRUPT, actual.blocks().length != sums.length
+                    ? "chunk " + id + " has " + actual.blocks().length + " blocks, its writer summed " + sums.length
+                    : "block " + bad + " of chunk " + id + " does not match its writer's sum: damaged on the way");
         }
         if (storeChecked(id, data, actual)) {
             return;
@@ -255,7 +252,11 @@ public final class ChunkStore {
         try {
             get(id, PooledByteBufAllocator.DEFAULT).release(); // hashes the stored bytes, and keeps their sums as checked
         } catch (FsException e) {
-            if (e.code() != ErrorCode.CORRUPT && e.code() != ErrorCode.NOT_FOUND) {
+            if (e.code() == ErrorCode.NOT_FOUND) {
+                put(id, data); // removed since it was found here: stored again, hashed
+                return;
+            }
+            if (e.code() != ErrorCode.CORRUPT) {
                 throw e;
             }
             LOG.warn("chunk {} is stored with bytes that are not the id's; storing a writer's that are", id);
