@@ -37,10 +37,10 @@ class BenchSmokeTest {
                 assertTrue(f[i].matches("[0-9]+(\\.[0-9]+)?"), "not a number in " + row);
             }
         }
-        assertTrue(r.out().contains("after a 8 MiB warm-up"), "twice --size is written and read first: " + r.out());
-        assertTrue(r.out().matches("(?s).*during the warm-up, from cold JVMs \\(MiB/s, one per pass\\): [0-9.]+ [0-9.]+\n.*"),
-                "two passes of --size, each with its speed on VortexFS: " + r.out());
-        assertTrue(r.out().matches("(?s).*reads during the warm-up, after drop_caches \\(MiB/s, one per pass\\): [0-9.]+ [0-9.]+\n.*"),
+        assertTrue(r.out().contains("after a 24 MiB warm-up"), "six times --size is written and read first: " + r.out());
+        assertTrue(r.out().matches("(?s).*during the warm-up, from cold JVMs \\(MiB/s, one per pass\\): [0-9.]+( [0-9.]+){5}\n.*"),
+                "six passes of --size, each with its speed on VortexFS: " + r.out());
+        assertTrue(r.out().matches("(?s).*reads during the warm-up, after drop_caches \\(MiB/s, one per pass\\): [0-9.]+( [0-9.]+){5}\n.*"),
                 "each pass reads its file back after a drop, with its speed on VortexFS: " + r.out());
         assertTrue(r.out().contains("peak RSS"), r.out());
         assertTrue(r.out().matches("(?s).*fsyncs per create\\+close of an empty file on VortexFS, all nodes together: [0-9]+\\.[0-9]{2} .*"), r.out());
