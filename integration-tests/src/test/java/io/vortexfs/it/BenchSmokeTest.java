@@ -42,6 +42,8 @@ class BenchSmokeTest {
                 "six passes of --size, each with its speed on VortexFS: " + r.out());
         assertTrue(r.out().matches("(?s).*reads during the warm-up, after drop_caches \\(MiB/s, one per pass\\): [0-9.]+( [0-9.]+){5}\n.*"),
                 "each pass reads its file back after a drop, with its speed on VortexFS: " + r.out());
+        assertTrue(r.out().matches("(?s).*Local directory writes during the warm-up \\(MiB/s, one per pass\\): [0-9.]+( [0-9.]+){5}\n.*"),
+                "the local disk's speed in each pass, which the write ratios follow: " + r.out());
         assertTrue(r.out().contains("peak RSS"), r.out());
         assertTrue(r.out().matches("(?s).*fsyncs per create\\+close of an empty file on VortexFS, all nodes together: [0-9]+\\.[0-9]{2} .*"), r.out());
         assertTrue(Mounts.mountedUnder(dir).isEmpty(), "the benchmark left mounts behind");
