@@ -92,6 +92,37 @@ public sealed interface Request extends Message {
         }
     }
 
+    /**
+     * Stores a chunk whose file a mount on the node's own machine has already written and fsynced
+     * in the node's staging directory ({@code <chunk root>/tmp}, the root being what
+     * {@link Response.LocalStore} names), under the plain name {@code file}: a short-circuit write.
+     * The node checks that the file is there, regular and {@code length} bytes long, then puts it in
+     * place under the chunk's name as it does a chunk it wrote itself, and answers with
+     * {@link Response.Stored}. The payload is the writer's block sums, as a summed {@link PutChunk}'s
+     * start; the node keeps them for the chunk's later reads. Refused by a node whose chunk files are
+     * sealed (it offers no local store). The file is the node's from the moment this is sent: it
+     * removes it whatever the answer.
+     */
+    record AdoptChunk(ChunkId id, int length, String file) implements Request {
+        public AdoptChunk {
+            require(id != null, "id == null");
+            require(length >= 0 && length <= FrameFormat.DEFAULT_MAX_PAYLOAD, "length outside [0, max payload]");
+            require(file != null && isStagingName(file), "not a staging file's name: " + file);
+        }
+
+        /** How many bytes of the payload are sums. */
+        public int sumBytes() {
+            return Response.ChunkRange.blocks(length) * Integer.BYTES;
+        }
+
+        /** Whether {@code name} can be a staged chunk file's: 1 to 80 letters, digits and dashes, then ".part". */
+        public static boolean isStagingName(String name) {
+            int stem = name.length() - ".part".length();
+            return stem > 0 && stem <= 80 && name.endsWith(".part") && name.substring(0, stem).chars()
+                    .allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-');
+        }
+    }
+
     /** Reads a whole chunk; the answer carries its bytes as payload. */
     record GetChunk(ChunkId id) implements Request {
         public GetChunk {

@@ -79,6 +79,7 @@ public final class Samples {
                 new Request.GetDrain(),
                 new Request.GetLocalStore(),
                 new Request.GetBlockSums(chunkId("b")),
+                new Request.AdoptChunk(chunkId("c"), 5_000, "0f3c-9a.part"),
                 new Request.Authenticate("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"),
                 new Request.Prove("fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"),
                 new Request.ListChunkRefs(4095, Long.MAX_VALUE, 12, Request.ListChunkRefs.MAX_LIMIT),

@@ -8,23 +8,23 @@ import io.netty.channel.FileRegion;
 import io.vortexfs.node.crypto.Sealer;
 import io.vortexfs.protocol.ChunkId;
 import io.vortexfs.protocol.ContentHash;
+import io.vortexfs.protocol.DirectIo;
 import io.vortexfs.protocol.ErrorCode;
 import io.vortexfs.protocol.FsException;
 import io.vortexfs.protocol.Response;
-import com.sun.nio.file.ExtendedOpenOption;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.OpenOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Arrays;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
@@ -75,17 +75,12 @@ public final class ChunkStore {
     private final int directAlignment;
     /** Bytes a direct write stages at a time. */
     static final int STAGING_BYTES = 1 << 20;
-    /** The largest alignment a direct write may need; a filesystem that asks for more is written through the page cache. */
-    private static final int MAX_ALIGNMENT = 64 << 10;
     /**
      * Each writing thread's buffer that a chunk passes through on its way to a direct write, shared by
      * every store in the process; aligned for each write with {@link ByteBuffer#alignedSlice}.
      */
     private static final ThreadLocal<ByteBuffer> STAGING =
-            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(STAGING_BYTES + MAX_ALIGNMENT));
-    /** How a chunk file (and the probe at start) is opened for direct writes. */
-    private static final Set<OpenOption> DIRECT_WRITE =
-            Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT);
+            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(STAGING_BYTES + DirectIo.MAX_ALIGNMENT));
 
     /** A store of plain chunks named by their SHA-256. */
     public ChunkStore(Path dataDir) throws IOException {
@@ -120,24 +115,14 @@ public final class ChunkStore {
         return directAlignment > 0;
     }
 
-    /** The alignment direct writes into {@code dir} need, or 0 when its filesystem refuses a test write. */
+    /** The alignment direct writes into {@code dir} need, or 0 when its filesystem refuses them. */
     private static int probeDirectWrites(Path dir) {
-        Path probe = dir.resolve("direct-probe-" + UUID.randomUUID());
         try {
-            int align = (int) Math.max(512, Files.getFileStore(dir).getBlockSize());
-            if (align > MAX_ALIGNMENT || Integer.bitCount(align) != 1) {
-                return 0;
-            }
-            try (FileChannel ch = FileChannel.open(probe, DIRECT_WRITE)) {
-                ch.write(ByteBuffer.allocateDirect(2 * align).alignedSlice(align).limit(align));
-            }
-            return align;
-        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return DirectIo.alignment(dir);
+        } catch (IOException e) {
             LOG.info("chunk files in {} are written through the page cache: direct I/O is refused there ({})", dir,
-                    e.toString());
+                    e.getMessage());
             return 0;
-        } finally {
-            deleteQuietly(probe);
         }
     }
 
@@ -242,19 +227,78 @@ public final class ChunkStore {
                     ? "chunk " + id + " has " + actual.blocks().length + " blocks, its writer summed " + sums.length
                     : "block " + bad + " of chunk " + id + " does not match its writer's sum: damaged on the way");
         }
-        if (storeChecked(id, data, actual)) {
-            return;
+        if (!storeChecked(id, data, actual) && !keepStoredIfGood(id)) {
+            put(id, data); // stored again, hashed
         }
+    }
+
+    /**
+     * Stores as chunk {@code id} the file {@code temp} in this store's staging directory, which a
+     * writer on this machine wrote and fsynced there with the bytes it summed as {@code sums} (a
+     * short-circuit write, see {@link io.vortexfs.protocol.Request.AdoptChunk}). The file is put in
+     * place as the store's own would be; when the chunk is stored already, the stored bytes are kept
+     * on the terms of {@link #putSummed} and the file is used only if they turn out bad. The writer
+     * is trusted for the file as for a summed put's bytes, and its sums are kept to check the
+     * chunk's later reads; nothing here reads the file's bytes back, which would cost a read of the
+     * disk as large as the write. {@code temp} is gone when this returns, whatever the outcome. {@code sums} null
+     * stands for sums that did not arrive whole.
+     */
+    public void adopt(ChunkId id, Path temp, int length, int[] sums) throws FsException {
+        try {
+            if (sealer != null) {
+                throw new FsException(ErrorCode.INVALID, "chunk files here are sealed: none is taken from a writer");
+            }
+            if (!temp.getParent().equals(tmp)) {
+                throw new FsException(ErrorCode.INVALID, temp + " is not in the staging directory " + tmp);
+            }
+            if (sums == null || sums.length != Response.ChunkRange.blocks(length)) {
+                throw new FsException(ErrorCode.INVALID, "the block sums sent do not fit " + length + " bytes");
+            }
+            long size;
+            try {
+                BasicFileAttributes a = Files.readAttributes(temp, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                if (!a.isRegularFile()) {
+                    throw new FsException(ErrorCode.INVALID, temp.getFileName() + " is not a regular file");
+                }
+                size = a.size();
+            } catch (NoSuchFileException e) {
+                throw new FsException(ErrorCode.NOT_FOUND, "no staged file " + temp.getFileName() + " for chunk " + id);
+            } catch (IOException e) {
+                throw new FsException(ErrorCode.IO, "cannot read staged file " + temp.getFileName() + ": " + e.getMessage(), e);
+            }
+            if (size != length) {
+                throw new FsException(ErrorCode.INVALID, "staged file " + temp.getFileName() + " holds " + size
+                        + " bytes, not chunk " + id + "'s " + length);
+            }
+            BlockSums.Sums claimed = new BlockSums.Sums(length, sums.clone(), false);
+            if (install(id, temp, pathOf(id), length, false)) {
+                blockSums.put(id, claimed);
+                return;
+            }
+            if (!keepStoredIfGood(id) && install(id, temp, pathOf(id), length, false)) {
+                blockSums.put(id, claimed);
+            }
+        } finally {
+            deleteQuietly(temp);
+        }
+    }
+
+    /**
+     * Whether the stored copy of chunk {@code id}, which a writer's put found in place, may stand for
+     * it: yes if its bytes were checked against the id, or are now; no if it has gone since, or is
+     * damaged (then moved aside), so the caller stores its writer's bytes.
+     */
+    private boolean keepStoredIfGood(ChunkId id) throws FsException {
         BlockSums.Sums kept = knownSums(id);
         if (kept != null && kept.checkedAgainstId()) {
-            return;
+            return true;
         }
         try {
             get(id, PooledByteBufAllocator.DEFAULT).release(); // hashes the stored bytes, and keeps their sums as checked
+            return true;
         } catch (FsException e) {
             if (e.code() == ErrorCode.NOT_FOUND) {
-                put(id, data); // removed since it was found here: stored again, hashed
-                return;
+                return false; // removed since it was found here
             }
             if (e.code() != ErrorCode.CORRUPT) {
                 throw e;
@@ -265,7 +309,7 @@ public final class ChunkStore {
             } catch (IOException q) {
                 throw new FsException(ErrorCode.IO, "cannot move damaged chunk " + id + " aside: " + q.getMessage(), q);
             }
-            put(id, data);
+            return false;
         }
     }
 
@@ -322,10 +366,26 @@ public final class ChunkStore {
                 writeCached(temp, file);
             }
             fsyncs.incrementAndGet();
-            // The temporary file is written outside the lock; only the final check-and-rename is inside.
+        } catch (IOException e) {
+            deleteQuietly(temp);
+            throw failure(id, e);
+        }
+        // The temporary file is written outside the lock; only the final check-and-rename is inside.
+        return install(id, temp, target, file.readableBytes(), true);
+    }
+
+    /**
+     * Renames the fsynced file {@code temp} to {@code target}, chunk {@code id}'s file, and makes the
+     * rename durable, unless the chunk is stored already: then its file is refreshed and, with
+     * {@code dropIfStored}, {@code temp} removed. Returns whether it put {@code temp} in place.
+     */
+    private boolean install(ChunkId id, Path temp, Path target, long size, boolean dropIfStored) throws FsException {
+        try {
             synchronized (stripeOf(id)) {
                 if (Files.exists(target)) {
-                    deleteQuietly(temp);
+                    if (dropIfStored) {
+                        deleteQuietly(temp);
+                    }
                     touch(target);
                     return false;
                 }
@@ -344,16 +404,20 @@ public final class ChunkStore {
                 fsyncDirectory(dir);
                 fsyncs.incrementAndGet();
                 count.incrementAndGet();
-                bytes.addAndGet(file.readableBytes());
+                bytes.addAndGet(size);
                 return true;
             }
         } catch (IOException e) {
             deleteQuietly(temp);
-            if (e.getMessage() != null && e.getMessage().contains("No space")) {
-                throw new FsException(ErrorCode.NO_SPACE, "no space left for chunk " + id, e);
-            }
-            throw new FsException(ErrorCode.IO, "storing chunk " + id + " failed: " + e.getMessage(), e);
+            throw failure(id, e);
         }
+    }
+
+    private static FsException failure(ChunkId id, IOException e) {
+        if (e.getMessage() != null && e.getMessage().contains("No space")) {
+            return new FsException(ErrorCode.NO_SPACE, "no space left for chunk " + id, e);
+        }
+        return new FsException(ErrorCode.IO, "storing chunk " + id + " failed: " + e.getMessage(), e);
     }
 
     /** Writes {@code file}'s readable bytes to the new file {@code temp} through the page cache, and fsyncs it. */
@@ -377,20 +441,12 @@ public final class ChunkStore {
     private void writeDirect(Path temp, ByteBuf file) throws IOException {
         ByteBuffer stage = STAGING.get().clear().alignedSlice(directAlignment);
         int length = file.readableBytes();
-        try (FileChannel ch = FileChannel.open(temp, DIRECT_WRITE)) {
+        try (FileChannel ch = FileChannel.open(temp, DirectIo.CREATE_DIRECT)) {
             for (int done = 0; done < length; ) {
                 int n = Math.min(STAGING_BYTES, length - done);
                 stage.clear();
                 file.getBytes(file.readerIndex() + done, stage.limit(n));
-                int padded = (n + directAlignment - 1) / directAlignment * directAlignment;
-                stage.limit(padded);
-                while (stage.hasRemaining()) {
-                    stage.put((byte) 0);
-                }
-                stage.flip();
-                while (stage.hasRemaining()) {
-                    ch.write(stage, (long) done + stage.position());
-                }
+                DirectIo.writeFully(ch, DirectIo.pad(stage, n, directAlignment), done);
                 done += n;
             }
             if (length % directAlignment != 0) {
@@ -681,6 +737,35 @@ public final class ChunkStore {
         try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
             ch.force(true);
         }
+    }
+
+    /**
+     * The directory chunk files are written in before they are put in place: by this store, and by
+     * writers on this machine for {@link #adopt}.
+     */
+    public Path staging() {
+        return tmp;
+    }
+
+    /**
+     * Removes the files in the staging directory last changed before {@code cutoffMillis}: left by a
+     * writer on this machine that stopped between writing one and asking for it to be adopted (the
+     * store's own are renamed or removed at once). Returns how many it removed.
+     */
+    public int clearStaging(long cutoffMillis) throws IOException {
+        int removed = 0;
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(tmp)) {
+            for (Path p : files) {
+                try {
+                    if (Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS).toMillis() < cutoffMillis && Files.deleteIfExists(p)) {
+                        removed++;
+                    }
+                } catch (IOException e) {
+                    LOG.debug("cannot remove staged file {}: {}", p, e.toString());
+                }
+            }
+        }
+        return removed;
     }
 
     private void clearTemporaries() throws IOException {

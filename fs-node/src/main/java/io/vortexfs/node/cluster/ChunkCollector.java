@@ -87,6 +87,10 @@ public final class ChunkCollector implements AutoCloseable {
     /** One pass; returns without deleting anything when some partition cannot be listed. */
     void collect() throws IOException {
         long cutoff = wallMillis.getAsLong() - grace.toMillis();
+        int staged = chunks.clearStaging(cutoff);
+        if (staged > 0) {
+            LOG.info("removed {} staged chunk file(s) older than the grace, which no writer asked to be stored", staged);
+        }
         long[] keys = candidates(cutoff);
         if (keys.length == 0) {
             passes++;

@@ -149,6 +149,8 @@ public final class NodeService implements AutoCloseable, io.vortexfs.node.web.No
     private CompletableFuture<Reply> dispatch(Request request, ByteBuf payload) throws FsException {
         if (request instanceof Request.PutChunk p) {
             return putChunk(p, payload);
+        } else if (request instanceof Request.AdoptChunk a) {
+            return CompletableFuture.completedFuture(adoptChunk(a, payload));
         } else if (request instanceof Request.Replicate r) {
             byte[] change = new byte[payload.readableBytes()];
             payload.getBytes(payload.readerIndex(), change);
@@ -202,6 +204,16 @@ public final class NodeService implements AutoCloseable, io.vortexfs.node.web.No
         down.whenComplete((n, e) -> held.release());
         // This copy is durable whatever happens downstream; the writer counts the copies.
         return down.handle((n, e) -> reply(new Response.Stored(1 + (e == null ? n : 0))));
+    }
+
+    /** Puts in place a chunk file that a writer on this machine staged here (a short-circuit write). */
+    private Reply adoptChunk(Request.AdoptChunk a, ByteBuf payload) throws FsException {
+        int[] sums = payload.readableBytes() != a.sumBytes() ? null
+                : Response.ChunkRange.readSums(payload, payload.readerIndex(), a.sumBytes() / Integer.BYTES);
+        // A plain name, checked when the request was decoded, so the file is in the staging directory.
+        java.nio.file.Path file = chunks.staging().resolve(a.file());
+        chunks.adopt(a.id(), file, a.length(), sums);
+        return reply(new Response.Stored(1));
     }
 
     private Reply dispatchNow(Request request, ByteBuf payload) throws FsException {

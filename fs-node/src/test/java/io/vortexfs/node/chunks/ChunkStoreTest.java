@@ -491,6 +491,120 @@ class ChunkStoreTest {
                 () -> putSummed(sealed, keyedRight, wrong, misnamed.sums())).code(), "a sealed store hashes every put");
     }
 
+    // ---- short-circuit writes ----
+
+    /** A writer on this machine stages a chunk file, as a mount does; returns the file. */
+    private static Path stage(ChunkStore store, byte[] data) throws Exception {
+        Path file = store.staging().resolve(java.util.UUID.randomUUID() + ".part");
+        Files.write(file, data);
+        return file;
+    }
+
+    /** A staged file is put in place as the store's own, counted, and its writer's sums kept for reads. */
+    @Test
+    void aStagedFileIsAdoptedAsTheChunkItNames() throws Exception {
+        ChunkStore store = new ChunkStore(dir);
+        byte[] a = random(2 * BlockSums.BLOCK + 17, 40);
+        ContentHash.Summed summed = ContentHash.SHA256.summed(a, 0, a.length);
+        Path file = stage(store, a);
+
+        store.adopt(summed.id(), file, a.length, summed.sums());
+        assertFalse(Files.exists(file));
+        assertTrue(store.contains(summed.id()));
+        assertEquals(1, store.count());
+        assertEquals(a.length, store.bytes());
+        assertArrayEquals(summed.sums(), store.knownSums(summed.id()).blocks());
+        assertFalse(store.knownSums(summed.id()).checkedAgainstId(), "the store hashed a writer's file");
+        assertArrayEquals(a, get(store, summed.id()));
+        assertArrayEquals(Arrays.copyOfRange(a, 5, 105), readRange(store, summed.id(), 5, 100));
+        assertEquals(1, new ChunkStore(dir).count());
+    }
+
+    /** A staged file that is missing, of the wrong length or not a regular file is refused, and removed. */
+    @Test
+    void aStagedFileThatIsNotWholeIsRefusedAndRemoved() throws Exception {
+        ChunkStore store = new ChunkStore(dir);
+        byte[] a = random(BlockSums.BLOCK + 5, 41);
+        ContentHash.Summed summed = ContentHash.SHA256.summed(a, 0, a.length);
+        ChunkId id = summed.id();
+
+        Path cut = stage(store, Arrays.copyOf(a, a.length - 1));
+        assertEquals(ErrorCode.INVALID, assertThrows(FsException.class, () -> store.adopt(id, cut, a.length, summed.sums())).code());
+        assertFalse(Files.exists(cut));
+
+        Path wrongSums = stage(store, a);
+        assertEquals(ErrorCode.INVALID, assertThrows(FsException.class,
+                () -> store.adopt(id, wrongSums, a.length, Arrays.copyOf(summed.sums(), 1))).code());
+        assertEquals(ErrorCode.INVALID, assertThrows(FsException.class,
+                () -> store.adopt(id, stage(store, a), a.length, null)).code());
+        assertFalse(Files.exists(wrongSums));
+
+        Path elsewhere = dir.resolve("elsewhere");
+        Files.write(elsewhere, a);
+        Path link = store.staging().resolve("link.part");
+        Files.createSymbolicLink(link, elsewhere);
+        assertEquals(ErrorCode.INVALID, assertThrows(FsException.class, () -> store.adopt(id, link, a.length, summed.sums())).code());
+        assertTrue(Files.exists(elsewhere), "the link's target was touched");
+        assertEquals(ErrorCode.INVALID, assertThrows(FsException.class,
+                () -> store.adopt(id, elsewhere, a.length, summed.sums())).code(), "a file outside the staging directory");
+
+        assertEquals(ErrorCode.NOT_FOUND, assertThrows(FsException.class,
+                () -> store.adopt(id, store.staging().resolve("gone.part"), a.length, summed.sums())).code());
+        assertEquals(0, store.count());
+        assertFalse(store.contains(id));
+        try (Stream<Path> left = Files.list(store.staging())) {
+            assertEquals(0, left.count());
+        }
+    }
+
+    /** Adopting a chunk stored already keeps the stored bytes if they are the id's, and the staged ones if not. */
+    @Test
+    void aStagedFileOfAStoredChunkIsUsedOnlyIfTheStoredBytesAreBad() throws Exception {
+        ChunkStore store = new ChunkStore(dir);
+        byte[] right = random(3 * BlockSums.BLOCK, 42);
+        byte[] wrong = random(3 * BlockSums.BLOCK, 43);
+        ContentHash.Summed summed = ContentHash.SHA256.summed(right, 0, right.length);
+        ChunkId id = summed.id();
+        putSummed(store, id, wrong, ContentHash.SHA256.summed(wrong, 0, wrong.length).sums());
+
+        Path file = stage(store, right);
+        store.adopt(id, file, right.length, summed.sums());
+        assertFalse(Files.exists(file));
+        assertArrayEquals(right, get(store, id));
+        assertTrue(Files.exists(dir.resolve("damaged-chunks").resolve(id.hex())));
+        assertEquals(1, store.count());
+
+        Path again = stage(store, wrong);
+        store.adopt(id, again, wrong.length, ContentHash.SHA256.summed(wrong, 0, wrong.length).sums());
+        assertFalse(Files.exists(again));
+        assertArrayEquals(right, get(store, id), "a staged file replaced bytes checked against the id");
+        assertArrayEquals(summed.sums(), store.knownSums(id).blocks());
+    }
+
+    @Test
+    void aSealedStoreAdoptsNothing() throws Exception {
+        ClusterKey key = ClusterKey.generate();
+        ChunkStore sealed = sealedStore(dir, key);
+        byte[] a = random(1000, 44);
+        ContentHash.Summed summed = key.contentIds().summed(a, 0, a.length);
+        Path file = stage(sealed, a);
+        assertEquals(ErrorCode.INVALID, assertThrows(FsException.class, () -> sealed.adopt(summed.id(), file, a.length, summed.sums())).code());
+        assertFalse(Files.exists(file));
+        assertEquals(0, sealed.count());
+    }
+
+    /** Staged files nobody asked about are swept once older than the cutoff; younger ones stay. */
+    @Test
+    void staleStagedFilesAreSwept() throws Exception {
+        ChunkStore store = new ChunkStore(dir);
+        Path old = stage(store, random(10, 45));
+        Path young = stage(store, random(10, 46));
+        Files.setLastModifiedTime(old, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - 3_600_000));
+        assertEquals(1, store.clearStaging(System.currentTimeMillis() - 60_000));
+        assertFalse(Files.exists(old));
+        assertTrue(Files.exists(young));
+    }
+
     @Test
     void putWithWrongIdIsCorruptAndStoresNothing() throws Exception {
         ChunkStore store = new ChunkStore(dir);

@@ -118,6 +118,7 @@ public final class MessageCodec {
         kryo.register(Request.MoveLease.class, 136);
         kryo.register(Request.GetLocalStore.class, 137);
         kryo.register(Request.GetBlockSums.class, 138);
+        kryo.register(Request.AdoptChunk.class, 139);
 
         kryo.register(Response.ClusterView.class, 200);
         kryo.register(Response.NodeStats.class, 201);

@@ -1,11 +1,13 @@
 package io.vortexfs.protocol.wire;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.esotericsoftware.kryo.io.Output;
+import io.vortexfs.protocol.ChunkId;
 import io.vortexfs.protocol.ChunkSlot;
 import io.vortexfs.protocol.ErrorCode;
 import io.vortexfs.protocol.MemberInfo;
@@ -127,6 +129,7 @@ class MessageCodecTest {
         expected.put(Request.MoveLease.class, 136);
         expected.put(Request.GetLocalStore.class, 137);
         expected.put(Request.GetBlockSums.class, 138);
+        expected.put(Request.AdoptChunk.class, 139);
         expected.put(Request.Forwarded.class, 126);
         expected.put(Response.ClusterView.class, 200);
         expected.put(Response.NodeStats.class, 201);
@@ -312,6 +315,23 @@ class MessageCodecTest {
         assertEquals(body.length, zero.toBytes().length);
         CorruptFrameException e = refused(104, zero.toBytes());
         assertTrue(e.getMessage().contains("GetAttr"), e.getMessage());
+    }
+
+    /** A staged chunk file is named by a plain name in the node's staging directory, never a path out of it. */
+    @Test
+    void aStagedFileNamedOutsideTheStagingDirectoryIsRefusedOnDecode() {
+        ChunkId id = ChunkId.of(new byte[] {1});
+        byte[] body = MessageCodec.encode(new Request.AdoptChunk(id, 5, "aaaaaaaaaa.part"), 256);
+        String text = new String(body, java.nio.charset.StandardCharsets.ISO_8859_1);
+        int at = text.indexOf("aaaaaaaaaa");
+        assertTrue(at > 0);
+        System.arraycopy("../../etc/".getBytes(java.nio.charset.StandardCharsets.US_ASCII), 0, body, at, 10);
+        CorruptFrameException e = refused(139, body);
+        assertTrue(e.getMessage().contains("AdoptChunk"), e.getMessage());
+        for (String bad : List.of("", ".part", "x", "a/b.part", "a.part/", "..part", "a b.part", "x".repeat(81) + ".part")) {
+            assertFalse(Request.AdoptChunk.isStagingName(bad), bad);
+        }
+        assertTrue(Request.AdoptChunk.isStagingName(java.util.UUID.randomUUID() + ".part"));
     }
 
     @Test
