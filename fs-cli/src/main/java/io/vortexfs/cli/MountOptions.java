@@ -29,6 +29,11 @@ final class MountOptions {
                     + "files the mount otherwise reads itself.")
     boolean noLocalReads;
 
+    @Option(names = "--no-local-writes", negatable = false,
+            description = "Send every chunk over the network, even to nodes on this machine, whose chunk "
+                    + "files the mount otherwise writes itself and has the node take.")
+    boolean noLocalWrites;
+
     @picocli.CommandLine.Mixin
     KeyOption key;
 
@@ -50,6 +55,6 @@ final class MountOptions {
             throw new UserError("--timeout must be positive");
         }
         return key.apply(new ClientConfig(timeout, ClientConfig.DEFAULT.connectTimeout(),
-                ClientConfig.DEFAULT.maxInFlightPerNode())).withLocalReads(!noLocalReads);
+                ClientConfig.DEFAULT.maxInFlightPerNode())).withLocalReads(!noLocalReads).withLocalWrites(!noLocalWrites);
     }
 }

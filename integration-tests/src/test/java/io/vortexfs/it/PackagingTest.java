@@ -75,7 +75,7 @@ class PackagingTest extends ClusterTest {
 
         // As mount(8) calls it: source, mountpoint, -o and the options.
         Path mp = Mounts.fresh("mount-helper");
-        run(env, helper, seeds, mp.toString(), "-o", "key_file=" + key + ",_netdev,nofail,attr_timeout=2s").ok();
+        run(env, helper, seeds, mp.toString(), "-o", "key_file=" + key + ",_netdev,nofail,attr_timeout=2s,no_local_writes").ok();
         Shell.run("echo through-the-helper > '" + mp + "/a'").ok();
         assertServes(mp);
         unmount(mp);

@@ -83,10 +83,11 @@ class WebStatusTest extends ClusterTest {
         assertEquals(200, metrics.statusCode());
         String m = metrics.body();
         assertEquals(3.0, sample(m, "vortex_members{state=\"alive\"}"), m);
-        assertTrue(sample(m, "vortex_requests_total{kind=\"PutChunk\",outcome=\"ok\"}") >= 1, m);
-        assertTrue(sample(m, "vortex_request_seconds_count{kind=\"PutChunk\"}") >= 1, m);
+        // `vortex put` runs beside the nodes, so it writes their copies as files and has them take them.
+        assertTrue(sample(m, "vortex_requests_total{kind=\"AdoptChunk\",outcome=\"ok\"}") >= 1, m);
+        assertTrue(sample(m, "vortex_request_seconds_count{kind=\"AdoptChunk\"}") >= 1, m);
         assertTrue(sample(m, "vortex_chunks") >= 1, m);
-        assertTrue(sample(m, "vortex_network_received_bytes_total") >= 2 << 20, "the random chunk came in: " + m);
+        assertTrue(sample(m, "vortex_network_received_bytes_total") > 0, m);
         assertTrue(sample(m, "vortex_wal_fsyncs_total") >= 1, m);
         assertTrue(sample(m, "vortex_wal_fsync_seconds_total") > 0, m);
 

@@ -26,6 +26,7 @@ import io.vortexfs.protocol.Topology;
 import io.vortexfs.protocol.placement.Chains;
 import io.vortexfs.protocol.placement.Partitions;
 import io.vortexfs.protocol.placement.Quorum;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -67,24 +68,35 @@ public final class ClusterClient implements AutoCloseable {
     private int refreshTurn;
     /** Reads of chunks from the files of nodes on this machine; null when the config turns them off. */
     private final LocalChunks local;
+    /** Writes of chunk files for nodes on this machine; null when the config turns them off. */
+    private final LocalWrites localWrites;
 
     private ClusterClient(ClientConfig config, EventLoopGroup group, ConnectionPool pool, List<HostPort> seeds,
-            String clientName) {
+            String clientName, LocalChunks.Asker offers) {
         this.config = config;
         this.group = group;
         this.pool = pool;
         this.seeds = List.copyOf(seeds);
         this.clientName = clientName;
         this.keyedIds = config.key() == null ? null : config.key().contentIds();
-        this.local = config.localReads() ? new LocalChunks(this::localStoreOf, this::blockSumsOf) : null;
+        LocalChunks files = config.localReads() || config.localWrites()
+                ? new LocalChunks(offers != null ? offers : this::localStoreOf, this::blockSumsOf) : null;
+        this.local = config.localReads() ? files : null;
+        this.localWrites = config.localWrites() ? new LocalWrites(files) : null;
     }
 
     /** Connects through the first reachable seed. The exception message is fit for a user. */
     public static ClusterClient connect(List<HostPort> seeds, ClientConfig config, String clientName) throws FsException {
+        return connect(seeds, config, clientName, null);
+    }
+
+    /** As above, with the nodes' offers of their chunk files taken from {@code offers} when it is not null (for tests). */
+    static ClusterClient connect(List<HostPort> seeds, ClientConfig config, String clientName, LocalChunks.Asker offers)
+            throws FsException {
         EventLoopGroup group = EventLoops.newGroup(2, "vortex-client");
         ConnectionPool pool = new ConnectionPool(group, config.connectTimeout(), config.maxInFlightPerNode(), config.key(),
                 config.tls());
-        ClusterClient client = new ClusterClient(config, group, pool, seeds, clientName);
+        ClusterClient client = new ClusterClient(config, group, pool, seeds, clientName, offers);
         FsException last = null;
         for (HostPort seed : seeds) {
             try (Reply r = pool.get(seed).callSync(new Request.Hello(FrameFormat.VERSION, clientName), null,
@@ -343,60 +355,103 @@ public final class ClusterClient implements AutoCloseable {
      * {@link ContentHash#summed} gave for those bytes: the owners check the bytes against its block
      * sums rather than hash them again.
      *
-     * <p>The sums and bytes are copied once into a pooled direct buffer that every send shares. Sent
+     * <p>The sums and bytes are copied once into a pooled direct buffer that every copy shares. Sent
      * from the heap array, each connection would copy them into a direct buffer of its own, which for
      * a chunk above the event loop's pooled sizes means allocating, zeroing and freeing it once per
-     * copy.
+     * copy. An owner on this machine gets its copy as a file written into its staging directory
+     * ({@link LocalWrites}), from the same buffer; for that the bytes start at an aligned address.
      */
     public void putChunk(ContentHash.Summed chunk, byte[] data, int length) throws FsException {
-        ByteBuf shared = Request.PutChunk.summedPayload(chunk, data, length, PooledByteBufAllocator.DEFAULT);
         ChunkId id = chunk.id();
-        CompletableFuture<Void> done;
-        try {
-            done = storeChunk(id, length, shared);
-        } catch (RuntimeException e) {
-            shared.release();
-            throw e;
-        }
-        // Released when every send has been made: a chain's retries start before the result completes.
-        done.whenComplete((r, e) -> shared.release());
-        awaitStored(done, "chunk " + id);
-    }
-
-    /** Sends {@code payload}, the chunk's sums and then its {@code length} bytes, to its live owners. */
-    private CompletableFuture<Void> storeChunk(ChunkId id, int length, ByteBuf payload) {
         Response.ClusterView v = view;
         List<MemberInfo> owners = ring.owners(HashRing.pointOf(id), v.replicas());
-        List<HostPort> live = new ArrayList<>();
+        List<MemberInfo> live = new ArrayList<>();
         for (MemberInfo m : aliveFirst(owners)) {
             if (m.state().isUp()) {
-                live.add(address(m));
+                live.add(m);
             }
         }
         if (live.isEmpty()) {
-            live.add(address(owners.get(0))); // Our view may be stale: try rather than refuse.
+            live.add(owners.get(0)); // Our view may be stale: try rather than refuse.
+        }
+        boolean chained = Topology.parse(v.topology()) == Topology.RING;
+        List<Path> staging = new ArrayList<>();
+        boolean anyLocal = false;
+        for (MemberInfo m : live) {
+            Path dir = chained || localWrites == null || length == 0 ? null : localWrites.stagingOf(m);
+            staging.add(dir);
+            anyLocal |= dir != null;
+        }
+        LocalWrites.Outgoing out = anyLocal ? LocalWrites.Outgoing.of(chunk, data, length, PooledByteBufAllocator.DEFAULT) : null;
+        ByteBuf shared = anyLocal ? out.putPayload()
+                : Request.PutChunk.summedPayload(chunk, data, length, PooledByteBufAllocator.DEFAULT);
+        if (out != null) {
+            out.release(); // held by shared from here
         }
         int required = Quorum.required(v.writeQuorum(), owners.size());
         String what = "chunk " + id;
         CompletableFuture<Void> done;
-        if (Topology.parse(v.topology()) == Topology.RING) {
-            done = Chains.along(live, chain -> sendChunk(chain, id, length, payload))
-                    .thenApply(copies -> {
-                        try {
-                            Quorum.check(copies, required, what, null);
-                        } catch (FsException e) {
-                            throw new java.util.concurrent.CompletionException(e);
-                        }
-                        return null;
-                    });
-        } else {
-            List<CompletableFuture<Integer>> branches = new ArrayList<>();
-            for (HostPort h : live) {
-                branches.add(sendChunk(List.of(h), id, length, payload));
+        try {
+            if (chained) {
+                List<HostPort> chain = live.stream().map(ClusterClient::address).toList();
+                done = Chains.along(chain, c -> sendChunk(c, id, length, shared)).thenApply(copies -> {
+                    try {
+                        Quorum.check(copies, required, what, null);
+                    } catch (FsException e) {
+                        throw new java.util.concurrent.CompletionException(e);
+                    }
+                    return null;
+                });
+            } else {
+                List<CompletableFuture<Integer>> branches = new ArrayList<>();
+                for (int i = 0; i < live.size(); i++) {
+                    MemberInfo m = live.get(i);
+                    branches.add(staging.get(i) == null ? sendChunk(List.of(address(m)), id, length, shared)
+                            : storeLocally(m, staging.get(i), id, out, shared));
+                }
+                done = Chains.quorum(branches, required, what);
             }
-            done = Chains.quorum(branches, required, what);
+        } catch (RuntimeException e) {
+            shared.release();
+            throw e;
         }
-        return done;
+        // Released when every copy has been made: a chain's retries start before the result completes.
+        done.whenComplete((r, e) -> shared.release());
+        awaitStored(done, what);
+    }
+
+    /**
+     * Writes the chunk into {@code member}'s staging directory on this machine and has the node put it
+     * in place; sends it over the network instead when that fails for any reason but the node being
+     * unreachable. {@code out} and {@code shared} (which holds it) stay valid until this completes.
+     */
+    private CompletableFuture<Integer> storeLocally(MemberInfo member, Path staging, ChunkId id, LocalWrites.Outgoing out,
+            ByteBuf shared) {
+        HostPort node = address(member);
+        return localWrites.write(member, staging, out).thenCompose(file -> {
+            CompletableFuture<Integer> adopted;
+            try {
+                adopted = Chains.copies(pool.get(node).call(new Request.AdoptChunk(id, out.length(), file), out.sums(),
+                        config.requestTimeout()));
+            } catch (FsException e) {
+                adopted = CompletableFuture.failedFuture(e);
+            }
+            return adopted.whenComplete((n, e) -> {
+                if (e != null) {
+                    LocalWrites.discard(staging, file); // the node removes it too, if it got the request
+                }
+            });
+        }).handle((n, e) -> {
+            if (e == null) {
+                return CompletableFuture.completedFuture(n);
+            }
+            FsException f = Chains.unwrap(e);
+            if (Quorum.unreachable(f)) {
+                return CompletableFuture.<Integer>failedFuture(f);
+            }
+            LOG.debug("chunk {} for {} goes over the network: {}", id, node, f.getMessage());
+            return sendChunk(List.of(node), id, out.length(), shared);
+        }).thenCompose(f -> f);
     }
 
     private void awaitStored(CompletableFuture<Void> done, String what) throws FsException {
@@ -565,6 +620,11 @@ public final class ClusterClient implements AutoCloseable {
     }
 
     /** How many chunks were read from the files of nodes on this machine (see {@link LocalChunks}). */
+    /** How many chunk copies were written as files for nodes on this machine (see {@link LocalWrites}). */
+    public long localChunkWrites() {
+        return localWrites == null ? 0 : localWrites.written();
+    }
+
     public long localChunkReads() {
         return local == null ? 0 : local.served();
     }
@@ -768,6 +828,9 @@ public final class ClusterClient implements AutoCloseable {
         ScheduledFuture<?> r = refresher;
         if (r != null) {
             r.cancel(false);
+        }
+        if (localWrites != null) {
+            localWrites.close();
         }
         pool.close();
         group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).awaitUninterruptibly(3,

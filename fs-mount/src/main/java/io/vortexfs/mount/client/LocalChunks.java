@@ -207,6 +207,14 @@ final class LocalChunks {
         return bytes;
     }
 
+    /**
+     * The directory where {@code member} keeps its chunk files, when it runs on this machine and
+     * offered them (see {@link #read}); else null. Asked as {@link #read} asks.
+     */
+    Path chunkRootOf(MemberInfo member) {
+        return directoryOf(member);
+    }
+
     private CompletableFuture<Sums> askSums(MemberInfo member, ChunkId id) {
         Long until = sumsSlowUntil.get(member.nodeId());
         if (until != null) {

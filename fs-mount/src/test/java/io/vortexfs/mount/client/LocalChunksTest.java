@@ -29,13 +29,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class LocalChunksTest {
-    private static final String BOOT = "0b4f2a3e-6c1d-4e0f-9a8b-7c6d5e4f3a2b";
-    private static final MemberInfo MEMBER = new MemberInfo("n1", "127.0.0.1", 7000, MemberState.ALIVE, 1);
+    static final String BOOT = "0b4f2a3e-6c1d-4e0f-9a8b-7c6d5e4f3a2b";
+    static final MemberInfo MEMBER = new MemberInfo("n1", "127.0.0.1", 7000, MemberState.ALIVE, 1);
 
     @TempDir
     Path dir;
 
-    private static byte[] random(int n, long seed) {
+    static byte[] random(int n, long seed) {
         byte[] b = new byte[n];
         new Random(seed).nextBytes(b);
         return b;
