@@ -16,6 +16,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -91,18 +92,9 @@ final class LocalChunks {
             return Optional.of(new Sums(b.length(), sums));
         }
 
-        /** Whether {@code bytes} are the chunk these sums describe, block by block. */
-        boolean match(byte[] bytes) {
-            if (bytes.length != length || blocks.length != Response.ChunkRange.blocks(length)) {
-                return false;
-            }
-            int block = Response.ChunkRange.BLOCK;
-            for (int i = 0; i < blocks.length; i++) {
-                if (Response.ChunkRange.sum(bytes, i * block, Math.min(block, length - i * block)) != blocks[i]) {
-                    return false;
-                }
-            }
-            return true;
+        /** Whether bytes of length {@code n} whose blocks sum to {@code sums} are the chunk these sums describe. */
+        boolean match(int n, int[] sums) {
+            return n == length && Arrays.equals(blocks, sums);
         }
     }
 
@@ -167,6 +159,7 @@ final class LocalChunks {
         String hex = id.hex();
         Path file = dir.resolve(hex.substring(0, 2)).resolve(hex);
         byte[] bytes;
+        int[] blockSums;
         try {
             // Only a regular file: opening a FIFO put there would block for good.
             if (!Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isRegularFile()) {
@@ -183,18 +176,21 @@ final class LocalChunks {
                 return null;
             }
             bytes = new byte[(int) size];
+            blockSums = new int[Response.ChunkRange.blocks(bytes.length)];
             ByteBuffer buf = ByteBuffer.wrap(bytes);
+            int summed = 0;
             while (buf.position() < bytes.length) {
                 buf.limit(Math.min(bytes.length, buf.position() + READ_STEP));
                 if (ch.read(buf) < 0) {
                     return null;
                 }
+                summed = sumBlocks(bytes, buf.position(), summed, blockSums);
             }
         } catch (IOException e) {
             return null; // gone since, or not readable here
         }
         Sums known = await(member, sums);
-        boolean good = known != null ? known.match(bytes) : ids.of(bytes, 0, bytes.length).equals(id);
+        boolean good = known != null ? known.match(bytes.length, blockSums) : ids.of(bytes, 0, bytes.length).equals(id);
         if (!good) {
             LOG.debug("local chunk file {} does not match {}; reading it from {} instead", file,
                     known != null ? "its block sums" : "its name", member.address());
@@ -213,6 +209,22 @@ final class LocalChunks {
      */
     Path chunkRootOf(MemberInfo member) {
         return directoryOf(member);
+    }
+
+    /**
+     * Sums the whole blocks of {@code bytes} read so far ({@code read} bytes, the last block also when
+     * it is the chunk's end) from block {@code from} on, into {@code sums}; returns the next block to
+     * sum. Each block is summed right after it is read, while it is still in the CPU's cache.
+     */
+    private static int sumBlocks(byte[] bytes, int read, int from, int[] sums) {
+        int block = Response.ChunkRange.BLOCK;
+        int next = from;
+        while (next < sums.length && (next + 1) * block <= read || next == sums.length - 1 && read == bytes.length) {
+            int start = next * block;
+            sums[next] = Response.ChunkRange.sum(bytes, start, Math.min(block, bytes.length - start));
+            next++;
+        }
+        return next;
     }
 
     private CompletableFuture<Sums> askSums(MemberInfo member, ChunkId id) {
