@@ -439,6 +439,11 @@ public final class ClusterClient implements AutoCloseable {
             return adopted.whenComplete((n, e) -> {
                 if (e != null) {
                     LocalWrites.discard(staging, file); // the node removes it too, if it got the request
+                    FsException f = Chains.unwrap(e);
+                    if (!Quorum.unreachable(f)) {
+                        // Not the node's directory after all, or a node that does not take files.
+                        localWrites.backOff(member, "the node did not take chunk file " + file + " (" + f.getMessage() + ")");
+                    }
                 }
             });
         }).handle((n, e) -> {

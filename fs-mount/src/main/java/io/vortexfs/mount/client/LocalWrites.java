@@ -175,19 +175,28 @@ final class LocalWrites implements AutoCloseable {
                     written.increment();
                     return name;
                 } catch (IOException | RuntimeException e) {
-                    offUntil.put(member.nodeId(), System.nanoTime() + RETRY_NANOS);
-                    if (warned.add(member.nodeId())) {
-                        LOG.info("cannot write chunk files into {} for {} ({}); sending them over the network, "
-                                + "and trying again every {} s", staging, member.address(), e.toString(), RETRY_NANOS / 1_000_000_000L);
-                    } else {
-                        LOG.debug("cannot write chunk files into {} for {} ({})", staging, member.address(), e.toString());
-                    }
+                    backOff(member, "cannot write chunk files into " + staging + " (" + e + ")");
                     throw new java.util.concurrent.CompletionException(
                             new FsException(ErrorCode.IO, "cannot write a chunk file into " + staging + ": " + e, e));
                 }
             }, writers);
         } catch (RejectedExecutionException e) {
             return CompletableFuture.failedFuture(new FsException(ErrorCode.IO, "the mount is closing"));
+        }
+    }
+
+    /**
+     * Stops writing files for {@code member} for {@link #RETRY_NANOS}, after a file could not be
+     * written or the node did not take one: its copies go over the network meanwhile, rather than
+     * each being written twice.
+     */
+    void backOff(MemberInfo member, String why) {
+        offUntil.put(member.nodeId(), System.nanoTime() + RETRY_NANOS);
+        if (warned.add(member.nodeId())) {
+            LOG.info("{} for {}; sending its chunks over the network, and trying again every {} s", why,
+                    member.address(), RETRY_NANOS / 1_000_000_000L);
+        } else {
+            LOG.debug("{} for {}", why, member.address());
         }
     }
 

@@ -135,6 +135,13 @@ class LocalWritesTest {
         assertNull(new LocalWrites(offering(root, "another-machine")).stagingOf(MEMBER), "a node on another machine");
     }
 
+    /** Stores {@code bytes} as a chunk through {@code client}; returns what it was summed as. */
+    private static ContentHash.Summed put(ClusterClient client, byte[] bytes) throws FsException {
+        ContentHash.Summed summed = ContentHash.SHA256.summed(bytes, 0, bytes.length);
+        client.putChunk(summed, bytes, bytes.length);
+        return summed;
+    }
+
     private static long stagedFiles(Path nodeDir) throws Exception {
         try (Stream<Path> s = Files.walk(nodeDir)) {
             return s.filter(p -> p.getFileName().toString().endsWith(".part")).count();
@@ -152,8 +159,7 @@ class LocalWritesTest {
                 ClusterClient remote = ClusterClient.connect(seeds,
                         ClientConfig.DEFAULT.withLocalReads(false).withLocalWrites(false), "test")) {
             byte[] bytes = random((1 << 20) + 3, 9);
-            ContentHash.Summed summed = ContentHash.SHA256.summed(bytes, 0, bytes.length);
-            client.putChunk(summed, bytes, bytes.length);
+            ContentHash.Summed summed = put(client, bytes);
             assertEquals(1, client.localChunkWrites());
             assertEquals(1, node.metrics().served("AdoptChunk"));
             assertEquals(0, node.metrics().served("PutChunk"));
@@ -161,8 +167,7 @@ class LocalWritesTest {
             assertArrayEquals(bytes, remote.getChunk(summed.id()), "the node's copy is not the bytes written");
 
             byte[] more = random(5000, 10);
-            ContentHash.Summed moreSummed = ContentHash.SHA256.summed(more, 0, more.length);
-            remote.putChunk(moreSummed, more, more.length);
+            ContentHash.Summed moreSummed = put(remote, more);
             assertEquals(0, remote.localChunkWrites());
             assertEquals(1, node.metrics().served("PutChunk"));
             assertArrayEquals(more, client.getChunk(moreSummed.id()));
@@ -185,13 +190,20 @@ class LocalWritesTest {
         try (ClusterClient client = ClusterClient.connect(seeds, ClientConfig.DEFAULT.withLocalReads(false), "test",
                 m -> CompletableFuture.completedFuture(new Response.LocalStore(BootId.current(), lookalike.toString())))) {
             byte[] bytes = random(300_000, 11);
-            ContentHash.Summed summed = ContentHash.SHA256.summed(bytes, 0, bytes.length);
-            client.putChunk(summed, bytes, bytes.length);
+            ContentHash.Summed summed = put(client, bytes);
             assertEquals(1, client.localChunkWrites());
             assertEquals(1, node.metrics().served("AdoptChunk"));
             assertEquals(1, node.metrics().served("PutChunk"));
             assertEquals(List.of(), filesIn(lookalike.resolve("tmp")), "the mount left its staged file");
             assertArrayEquals(bytes, client.getChunk(summed.id()));
+
+            // For a while the node's copies go straight over the network, not written twice.
+            byte[] next = random(300_000, 12);
+            ContentHash.Summed nextSummed = put(client, next);
+            assertEquals(1, client.localChunkWrites());
+            assertEquals(1, node.metrics().served("AdoptChunk"));
+            assertEquals(2, node.metrics().served("PutChunk"));
+            assertArrayEquals(next, client.getChunk(nextSummed.id()));
         } finally {
             node.close();
         }
