@@ -423,12 +423,14 @@ public final class ClusterClient implements AutoCloseable {
     /**
      * Writes the chunk into {@code member}'s staging directory on this machine and has the node put it
      * in place; sends it over the network instead when that fails for any reason but the node being
-     * unreachable. {@code out} and {@code shared} (which holds it) stay valid until this completes.
+     * unreachable. Holds a reference to {@code shared}, which holds {@code out}, until it completes.
      */
     private CompletableFuture<Integer> storeLocally(MemberInfo member, Path staging, ChunkId id, LocalWrites.Outgoing out,
             ByteBuf shared) {
         HostPort node = address(member);
-        return localWrites.write(member, staging, out).thenCompose(file -> {
+        java.util.concurrent.Executor after = localWrites.continuations();
+        shared.retain(); // held until this copy is made, whatever happens to the other copies meanwhile
+        CompletableFuture<Integer> copy = localWrites.write(member, staging, out).thenCompose(file -> {
             CompletableFuture<Integer> adopted;
             try {
                 adopted = Chains.copies(pool.get(node).call(new Request.AdoptChunk(id, out.length(), file), out.sums(),
@@ -436,7 +438,7 @@ public final class ClusterClient implements AutoCloseable {
             } catch (FsException e) {
                 adopted = CompletableFuture.failedFuture(e);
             }
-            return adopted.whenComplete((n, e) -> {
+            return adopted.whenCompleteAsync((n, e) -> {
                 if (e != null) {
                     LocalWrites.discard(staging, file); // the node removes it too, if it got the request
                     FsException f = Chains.unwrap(e);
@@ -445,8 +447,8 @@ public final class ClusterClient implements AutoCloseable {
                         localWrites.backOff(member, "the node did not take chunk file " + file + " (" + f.getMessage() + ")");
                     }
                 }
-            });
-        }).handle((n, e) -> {
+            }, after);
+        }).handleAsync((n, e) -> {
             if (e == null) {
                 return CompletableFuture.completedFuture(n);
             }
@@ -454,9 +456,10 @@ public final class ClusterClient implements AutoCloseable {
             if (Quorum.unreachable(f)) {
                 return CompletableFuture.<Integer>failedFuture(f);
             }
-            LOG.debug("chunk {} for {} goes over the network: {}", id, node, f.getMessage());
             return sendChunk(List.of(node), id, out.length(), shared);
-        }).thenCompose(f -> f);
+        }, after).thenCompose(f -> f);
+        copy.whenComplete((n, e) -> shared.release());
+        return copy;
     }
 
     private void awaitStored(CompletableFuture<Void> done, String what) throws FsException {

@@ -19,7 +19,7 @@ import java.util.UUID;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -123,6 +123,8 @@ final class LocalWrites implements AutoCloseable {
     /** Nodes whose staging directory could not be written, and until when they are not tried ({@link System#nanoTime}). */
     private final Map<String, Long> offUntil = new ConcurrentHashMap<>();
     private final LongAdder written = new LongAdder();
+    /** Whether each staging directory belongs to this mount's user (see {@link #ownedByUs}). */
+    private final Map<Path, Boolean> ours = new ConcurrentHashMap<>();
     /** Nodes whose staging directory could not be written at least once (told at INFO once each). */
     private final java.util.Set<String> warned = ConcurrentHashMap.newKeySet();
 
@@ -130,17 +132,13 @@ final class LocalWrites implements AutoCloseable {
     LocalWrites(LocalChunks offers) {
         this.offers = offers;
         AtomicLong threads = new AtomicLong();
-        // Bounded: when more copies wait than this holds, the uploading thread writes its own.
-        this.writers = new ThreadPoolExecutor(4, 4, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(64), r -> {
+        // Bounded: when more tasks wait than this holds (far more than the uploads in flight can
+        // make), the thread that hands one over runs it itself.
+        this.writers = new ThreadPoolExecutor(4, 4, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(256), r -> {
             Thread t = new Thread(r, "vortex-local-write-" + threads.incrementAndGet());
             t.setDaemon(true);
             return t;
-        }, (task, pool) -> {
-            if (pool.isShutdown()) {
-                throw new RejectedExecutionException("closed");
-            }
-            task.run();
-        });
+        }, (task, pool) -> task.run()); // also once closed: a refused continuation would leave its future undone
         writers.allowCoreThreadTimeOut(true);
     }
 
@@ -159,7 +157,38 @@ final class LocalWrites implements AutoCloseable {
             offUntil.remove(member.nodeId(), until);
         }
         Path root = offers.chunkRootOf(member);
-        return root == null ? null : root.resolve("tmp");
+        if (root == null) {
+            return null;
+        }
+        Path staging = root.resolve("tmp");
+        return ours.computeIfAbsent(staging, LocalWrites::ownedByUs) ? staging : null;
+    }
+
+    /**
+     * Whether this process's user owns {@code staging}, as the node that made it does: files a mount
+     * of another user wrote there would belong to that user, which the node refuses to take.
+     */
+    private static boolean ownedByUs(Path staging) {
+        try {
+            long uid = new com.sun.security.auth.module.UnixSystem().getUid();
+            Object owner = Files.getAttribute(staging, "unix:uid");
+            if (owner instanceof Integer o && o == uid) {
+                return true;
+            }
+            LOG.info("{} belongs to uid {}, this mount runs as uid {}: chunks for its node go over the network",
+                    staging, owner, uid);
+        } catch (IOException | RuntimeException | LinkageError e) {
+            LOG.info("cannot tell who owns {} ({}): chunks for its node go over the network", staging, e.toString());
+        }
+        return false;
+    }
+
+    /**
+     * Where the steps after a file is written run (asking the node, and what a refusal leads to):
+     * never on the event loop that completes the node's answer, as they may block.
+     */
+    Executor continuations() {
+        return writers;
     }
 
     /**
@@ -168,21 +197,17 @@ final class LocalWrites implements AutoCloseable {
      * nothing is left behind. {@code chunk} must stay valid until the result completes.
      */
     CompletableFuture<String> write(MemberInfo member, Path staging, Outgoing chunk) {
-        try {
-            return CompletableFuture.supplyAsync(() -> {
-                try {
-                    String name = writeNow(staging, chunk);
-                    written.increment();
-                    return name;
-                } catch (IOException | RuntimeException e) {
-                    backOff(member, "cannot write chunk files into " + staging + " (" + e + ")");
-                    throw new java.util.concurrent.CompletionException(
-                            new FsException(ErrorCode.IO, "cannot write a chunk file into " + staging + ": " + e, e));
-                }
-            }, writers);
-        } catch (RejectedExecutionException e) {
-            return CompletableFuture.failedFuture(new FsException(ErrorCode.IO, "the mount is closing"));
-        }
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                String name = writeNow(staging, chunk);
+                written.increment();
+                return name;
+            } catch (IOException | RuntimeException e) {
+                backOff(member, "cannot write chunk files into " + staging + " (" + e + ")");
+                throw new java.util.concurrent.CompletionException(
+                        new FsException(ErrorCode.IO, "cannot write a chunk file into " + staging + ": " + e, e));
+            }
+        }, writers);
     }
 
     /**

@@ -142,6 +142,24 @@ class LocalWritesTest {
         return summed;
     }
 
+    /** A node running as another user than the mount: its directory is not written, as it would not take the files. */
+    @Test
+    void aStagingDirectoryOfAnotherUserIsNotWritten() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("chunks"));
+        Path staging = Files.createDirectories(root.resolve("tmp"));
+        try {
+            Files.setAttribute(staging, "unix:uid", 4321);
+        } catch (java.nio.file.FileSystemException e) {
+            assumeTrue(false, "changing a directory's owner needs root");
+        }
+        LocalWrites writes = new LocalWrites(offering(root, BOOT));
+        try {
+            assertNull(writes.stagingOf(MEMBER));
+        } finally {
+            writes.close();
+        }
+    }
+
     private static long stagedFiles(Path nodeDir) throws Exception {
         try (Stream<Path> s = Files.walk(nodeDir)) {
             return s.filter(p -> p.getFileName().toString().endsWith(".part")).count();

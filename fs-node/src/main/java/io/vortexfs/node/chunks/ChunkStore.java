@@ -240,36 +240,22 @@ public final class ChunkStore {
      * on the terms of {@link #putSummed} and the file is used only if they turn out bad. The writer
      * is trusted for the file as for a summed put's bytes, and its sums are kept to check the
      * chunk's later reads; nothing here reads the file's bytes back, which would cost a read of the
-     * disk as large as the write. {@code temp} is gone when this returns, whatever the outcome. {@code sums} null
+     * disk as large as the write. {@code temp} is gone when this returns, whatever the outcome, unless it is not in the
+     * staging directory at all (refused without being touched). {@code sums} null
      * stands for sums that did not arrive whole.
      */
     public void adopt(ChunkId id, Path temp, int length, int[] sums) throws FsException {
+        if (!tmp.equals(temp.getParent())) {
+            throw new FsException(ErrorCode.INVALID, temp + " is not in the staging directory " + tmp);
+        }
         try {
             if (sealer != null) {
                 throw new FsException(ErrorCode.INVALID, "chunk files here are sealed: none is taken from a writer");
             }
-            if (!temp.getParent().equals(tmp)) {
-                throw new FsException(ErrorCode.INVALID, temp + " is not in the staging directory " + tmp);
-            }
             if (sums == null || sums.length != Response.ChunkRange.blocks(length)) {
                 throw new FsException(ErrorCode.INVALID, "the block sums sent do not fit " + length + " bytes");
             }
-            long size;
-            try {
-                BasicFileAttributes a = Files.readAttributes(temp, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-                if (!a.isRegularFile()) {
-                    throw new FsException(ErrorCode.INVALID, temp.getFileName() + " is not a regular file");
-                }
-                size = a.size();
-            } catch (NoSuchFileException e) {
-                throw new FsException(ErrorCode.NOT_FOUND, "no staged file " + temp.getFileName() + " for chunk " + id);
-            } catch (IOException e) {
-                throw new FsException(ErrorCode.IO, "cannot read staged file " + temp.getFileName() + ": " + e.getMessage(), e);
-            }
-            if (size != length) {
-                throw new FsException(ErrorCode.INVALID, "staged file " + temp.getFileName() + " holds " + size
-                        + " bytes, not chunk " + id + "'s " + length);
-            }
+            checkStaged(temp, length, id);
             BlockSums.Sums claimed = new BlockSums.Sums(length, sums.clone(), false);
             if (install(id, temp, pathOf(id), length, false)) {
                 blockSums.put(id, claimed);
@@ -280,6 +266,36 @@ public final class ChunkStore {
             }
         } finally {
             deleteQuietly(temp);
+        }
+    }
+
+    /**
+     * Refuses a staged file that is not a regular file of {@code length} bytes with one link, owned
+     * by the owner of the staging directory. A file of another owner (a writer running as root
+     * beside a node running as a service account) could not be touched by the node later, as a
+     * stored chunk is on every put of it.
+     */
+    private void checkStaged(Path temp, int length, ChunkId id) throws FsException {
+        String name = temp.getFileName().toString();
+        java.util.Map<String, Object> a;
+        Object dirOwner;
+        try {
+            a = Files.readAttributes(temp, "unix:isRegularFile,size,nlink,uid", LinkOption.NOFOLLOW_LINKS);
+            dirOwner = Files.getAttribute(tmp, "unix:uid");
+        } catch (NoSuchFileException e) {
+            throw new FsException(ErrorCode.NOT_FOUND, "no staged file " + name + " for chunk " + id);
+        } catch (IOException | UnsupportedOperationException e) {
+            throw new FsException(ErrorCode.INVALID, "cannot check staged file " + name + ": " + e.getMessage());
+        }
+        if (!Boolean.TRUE.equals(a.get("isRegularFile")) || !Integer.valueOf(1).equals(a.get("nlink"))) {
+            throw new FsException(ErrorCode.INVALID, name + " is not a regular file with one link");
+        }
+        if (!dirOwner.equals(a.get("uid"))) {
+            throw new FsException(ErrorCode.INVALID, name + " belongs to uid " + a.get("uid") + ", not to the store's owner");
+        }
+        if (!Long.valueOf(length).equals(a.get("size"))) {
+            throw new FsException(ErrorCode.INVALID, "staged file " + name + " holds " + a.get("size")
+                    + " bytes, not chunk " + id + "'s " + length);
         }
     }
 

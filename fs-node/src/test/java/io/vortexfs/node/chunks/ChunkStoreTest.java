@@ -547,6 +547,20 @@ class ChunkStoreTest {
         assertTrue(Files.exists(elsewhere), "the link's target was touched");
         assertEquals(ErrorCode.INVALID, assertThrows(FsException.class,
                 () -> store.adopt(id, elsewhere, a.length, summed.sums())).code(), "a file outside the staging directory");
+        assertTrue(Files.exists(elsewhere), "a file outside the staging directory was removed");
+        Path hardLink = Files.createLink(store.staging().resolve("hard.part"), elsewhere);
+        assertEquals(ErrorCode.INVALID, assertThrows(FsException.class, () -> store.adopt(id, hardLink, a.length, summed.sums())).code(),
+                "a second link to a file elsewhere");
+        assertArrayEquals(a, Files.readAllBytes(elsewhere));
+
+        Path foreign = stage(store, a);
+        try {
+            Files.setAttribute(foreign, "unix:uid", 4321); // root only
+            assertEquals(ErrorCode.INVALID, assertThrows(FsException.class,
+                    () -> store.adopt(id, foreign, a.length, summed.sums())).code(), "a file of another owner");
+        } catch (java.nio.file.FileSystemException notRoot) {
+            Files.delete(foreign);
+        }
 
         assertEquals(ErrorCode.NOT_FOUND, assertThrows(FsException.class,
                 () -> store.adopt(id, store.staging().resolve("gone.part"), a.length, summed.sums())).code());

@@ -16,11 +16,14 @@ package io.vortexfs.protocol.wire;
  * </pre>
  *
  * History: version 1 is the first format. Version 2 (2026-11-24) adds {@code summed} to
- * {@code PutChunk}: the writer's block sums may precede the chunk's bytes in its payload.
+ * {@code PutChunk}: the writer's block sums may precede the chunk's bytes in its payload. Version 3
+ * (2026-11-25) adds {@code AdoptChunk}, which a mount sends to the nodes whose chunk directories
+ * it can write; a node of version 2 would take the unknown request for a corrupt frame and drop
+ * the connection, so the versions refuse each other at the first frame instead.
  */
 public final class FrameFormat {
     public static final int MAGIC = 0x56545846;
-    public static final byte VERSION = 2;
+    public static final byte VERSION = 3;
     public static final int HEADER_BYTES = 24;
 
     public static final int DEFAULT_MAX_BODY = 4 << 20;

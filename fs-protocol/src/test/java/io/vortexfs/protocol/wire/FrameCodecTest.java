@@ -94,7 +94,7 @@ class FrameCodecTest {
         byte[] frame = Frames.frame(0x0102030405060708L, m, new byte[] {9, 9, 9});
         ByteBuf b = Unpooled.wrappedBuffer(frame);
         assertEquals(0x56545846, b.getInt(0));
-        assertEquals(2, b.getByte(4), "the version FrameFormat's history names last");
+        assertEquals(3, b.getByte(4), "the version FrameFormat's history names last");
         assertEquals(0, b.getByte(5));
         assertEquals(104, b.getUnsignedShort(6));
         assertEquals(0x0102030405060708L, b.getLong(8));
