@@ -204,14 +204,6 @@ final class LocalChunks {
     }
 
     /**
-     * The directory where {@code member} keeps its chunk files, when it runs on this machine and
-     * offered them (see {@link #read}); else null. Asked as {@link #read} asks.
-     */
-    Path chunkRootOf(MemberInfo member) {
-        return directoryOf(member);
-    }
-
-    /**
      * Sums the whole blocks of {@code bytes} read so far ({@code read} bytes, the last block also when
      * it is the chunk's end) from block {@code from} on, into {@code sums}; returns the next block to
      * sum. Each block is summed right after it is read, while it is still in the CPU's cache.
@@ -263,11 +255,12 @@ final class LocalChunks {
     }
 
     /**
-     * The member's chunk directory, or null. One reader asks a node (once per incarnation); every
+     * The member's chunk directory, when it runs on this machine and offered it; else null (also
+     * used by {@link LocalWrites}). One reader asks a node (once per incarnation); every
      * reader waits for the answer until {@link #ASK_WAIT_MILLIS} after the ask, and reads over the
      * network after that, so a node slow to answer costs the readers of its first moments one wait.
      */
-    private Path directoryOf(MemberInfo member) {
+    Path directoryOf(MemberInfo member) {
         Offer known = offers.get(member.nodeId());
         if (known == null || known.askAgain(member.generation())) {
             Offer fresh = new Offer(member.generation(), new CompletableFuture<>(), System.nanoTime());

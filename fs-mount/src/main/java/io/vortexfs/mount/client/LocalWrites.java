@@ -34,8 +34,8 @@ import org.slf4j.LoggerFactory;
  * file in place ({@code AdoptChunk}) instead of being sent the bytes. On a machine that runs the
  * mount beside its nodes this saves each such copy two crossings of the loopback (a kernel copy
  * into the socket and one out of it), the node's receiving and its copy into an aligned buffer for
- * its own direct write: on the VM of docs/BENCHMARKS.md those were about half of the CPU a
- * three-copy write costs.
+ * its own direct write: in a profile of a three-copy write on the VM of docs/BENCHMARKS.md those
+ * took over a third of the samples.
  *
  * <p>The node owns the file from the moment it is asked: it checks it is there and whole, renames
  * it and fsyncs the directory as for a chunk it wrote itself, keeps the writer's block sums to
@@ -118,13 +118,15 @@ final class LocalWrites implements AutoCloseable {
 
     private final LocalChunks offers;
     private final ThreadPoolExecutor writers;
-    /** The alignment of direct writes into each staging directory, 0 where they are refused. */
-    private final Map<Path, Integer> alignments = new ConcurrentHashMap<>();
+    /**
+     * How each staging directory is written: the alignment of direct writes into it, 0 where they are
+     * refused, {@link #NOT_OURS} where this mount's user does not own it (see {@link #examine}).
+     */
+    private final Map<Path, Integer> directories = new ConcurrentHashMap<>();
+    private static final int NOT_OURS = -1;
     /** Nodes whose staging directory could not be written, and until when they are not tried ({@link System#nanoTime}). */
     private final Map<String, Long> offUntil = new ConcurrentHashMap<>();
     private final LongAdder written = new LongAdder();
-    /** Whether each staging directory belongs to this mount's user (see {@link #ownedByUs}). */
-    private final Map<Path, Boolean> ours = new ConcurrentHashMap<>();
     /** Nodes whose staging directory could not be written at least once (told at INFO once each). */
     private final java.util.Set<String> warned = ConcurrentHashMap.newKeySet();
 
@@ -156,31 +158,38 @@ final class LocalWrites implements AutoCloseable {
             }
             offUntil.remove(member.nodeId(), until);
         }
-        Path root = offers.chunkRootOf(member);
+        Path root = offers.directoryOf(member);
         if (root == null) {
             return null;
         }
         Path staging = root.resolve("tmp");
-        return ours.computeIfAbsent(staging, LocalWrites::ownedByUs) ? staging : null;
+        return directories.computeIfAbsent(staging, LocalWrites::examine) == NOT_OURS ? null : staging;
     }
 
     /**
-     * Whether this process's user owns {@code staging}, as the node that made it does: files a mount
-     * of another user wrote there would belong to that user, which the node refuses to take.
+     * How {@code staging} is to be written (see {@link #directories}). Only a directory this
+     * process's user owns, as the node that made it does: files a mount of another user wrote there
+     * would belong to that user, which the node refuses to take.
      */
-    private static boolean ownedByUs(Path staging) {
+    private static int examine(Path staging) {
         try {
             long uid = new com.sun.security.auth.module.UnixSystem().getUid();
             Object owner = Files.getAttribute(staging, "unix:uid");
-            if (owner instanceof Integer o && o == uid) {
-                return true;
+            if (!(owner instanceof Integer o && o == uid)) {
+                LOG.info("{} belongs to uid {}, this mount runs as uid {}: chunks for its node go over the network",
+                        staging, owner, uid);
+                return NOT_OURS;
             }
-            LOG.info("{} belongs to uid {}, this mount runs as uid {}: chunks for its node go over the network",
-                    staging, owner, uid);
         } catch (IOException | RuntimeException | LinkageError e) {
             LOG.info("cannot tell who owns {} ({}): chunks for its node go over the network", staging, e.toString());
+            return NOT_OURS;
         }
-        return false;
+        try {
+            return DirectIo.alignment(staging);
+        } catch (IOException e) {
+            LOG.debug("chunk files in {} are written through the page cache: {}", staging, e.getMessage());
+            return 0;
+        }
     }
 
     /**
@@ -226,7 +235,10 @@ final class LocalWrites implements AutoCloseable {
     }
 
     private String writeNow(Path staging, Outgoing chunk) throws IOException {
-        int alignment = alignments.computeIfAbsent(staging, LocalWrites::probe);
+        int alignment = directories.computeIfAbsent(staging, LocalWrites::examine);
+        if (alignment == NOT_OURS) {
+            throw new IOException(staging + " is not this mount's user's");
+        }
         String name = UUID.randomUUID() + ".part";
         Path file = staging.resolve(name);
         ByteBuffer bytes = chunk.bytes(alignment);
@@ -241,15 +253,6 @@ final class LocalWrites implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(file);
             throw e;
-        }
-    }
-
-    private static int probe(Path staging) {
-        try {
-            return DirectIo.alignment(staging);
-        } catch (IOException e) {
-            LOG.debug("chunk files in {} are written through the page cache: {}", staging, e.getMessage());
-            return 0;
         }
     }
 

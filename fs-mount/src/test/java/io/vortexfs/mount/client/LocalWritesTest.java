@@ -116,13 +116,16 @@ class LocalWritesTest {
     /** A directory that cannot be written fails the write, leaves nothing, and is not tried again for a while. */
     @Test
     void aStagingDirectoryThatCannotBeWrittenIsLeftAloneForAWhile() throws Exception {
-        Path root = Files.createDirectories(dir.resolve("chunks")); // no tmp inside
+        Path root = Files.createDirectories(dir.resolve("chunks"));
+        Path tmp = Files.createDirectories(root.resolve("tmp"));
         LocalWrites writes = new LocalWrites(offering(root, BOOT));
         byte[] bytes = random(1000, 8);
         LocalWrites.Outgoing out = LocalWrites.Outgoing.of(ContentHash.SHA256.summed(bytes, 0, bytes.length), bytes,
                 bytes.length, PooledByteBufAllocator.DEFAULT);
         try {
             Path staging = writes.stagingOf(MEMBER);
+            assertEquals(tmp, staging);
+            Files.delete(tmp); // gone by the time a chunk is written there
             CompletionException e = assertThrows(CompletionException.class, () -> writes.write(MEMBER, staging, out).join());
             assertEquals(ErrorCode.IO, assertInstanceOf(FsException.class, e.getCause()).code());
             assertNull(writes.stagingOf(MEMBER));

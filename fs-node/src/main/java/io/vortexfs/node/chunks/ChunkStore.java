@@ -23,7 +23,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Arrays;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
@@ -102,7 +101,7 @@ public final class ChunkStore {
             stripes[i] = new Object();
         }
         Files.createDirectories(tmp);
-        clearTemporaries();
+        clearStaging(Long.MAX_VALUE); // whatever a writer left there before this start
         scan();
         this.directAlignment = tryDirect ? probeDirectWrites(tmp) : 0;
     }
@@ -782,14 +781,6 @@ public final class ChunkStore {
             }
         }
         return removed;
-    }
-
-    private void clearTemporaries() throws IOException {
-        try (DirectoryStream<Path> leftovers = Files.newDirectoryStream(tmp)) {
-            for (Path p : leftovers) {
-                deleteQuietly(p);
-            }
-        }
     }
 
     /** Calls {@code each} with the id of every stored chunk; the store may change meanwhile. */

@@ -33,6 +33,7 @@ import io.vortexfs.protocol.wire.FrameFormat;
 import java.io.IOException;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -211,7 +212,7 @@ public final class NodeService implements AutoCloseable, io.vortexfs.node.web.No
         int[] sums = payload.readableBytes() != a.sumBytes() ? null
                 : Response.ChunkRange.readSums(payload, payload.readerIndex(), a.sumBytes() / Integer.BYTES);
         // A plain name, checked when the request was decoded, so the file is in the staging directory.
-        java.nio.file.Path file = chunks.staging().resolve(a.file());
+        Path file = chunks.staging().resolve(a.file());
         chunks.adopt(a.id(), file, a.length(), sums);
         return reply(new Response.Stored(1));
     }
